@@ -1,0 +1,1 @@
+"""Cross-agency integration pipeline: Dagster code location and the stages it runs."""
