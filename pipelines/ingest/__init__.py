@@ -1,0 +1,1 @@
+"""Ingest: read an agency's delivery, check it against its contract, pseudonymise, load raw."""

@@ -1,0 +1,207 @@
+"""Turn clear-text identifiers into keyed pseudonyms and fuzzy-comparable encodings.
+
+This is the only place where names, birth dates and ids exist in clear text; what
+leaves it is keyed (HMAC-SHA256 with the secret key) so that nobody without the key
+can recompute a pseudonym from a guessed name. Work is done once per distinct value,
+not per row: a delivery of a million rows has far fewer distinct names.
+
+Names are normalised before encoding so that spelling variants of the same name
+from different agencies produce the same or similar encodings:
+case, diacritics and ß, punctuation and hyphens, Arabic particles (al-, el-, ...),
+and known transliteration families (Mohammed / Muhammad / Mohamad -> muhammad).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from pipelines.ingest.keys import PseudonymKey
+
+HASH_HEX_CHARS = 32  # 128 bits: collisions are negligible at any city's or state's size
+BLOOM_BITS = 256
+BLOOM_HASHES = 4
+
+# Particles that one agency writes and another drops ("Al-Hassan" / "Hassan").
+NAME_PARTICLES = frozenset({"al", "el", "ul", "bin", "ben", "ibn", "bint", "von", "van", "de", "da"})
+
+# Transliteration families: every spelling maps to one canonical form. Kept short and
+# linguistic (Arabic, Persian, Tigrinya, Kurdish names in German registers), not tuned to data.
+TRANSLITERATION_FAMILIES: dict[str, tuple[str, ...]] = {
+    "muhammad": ("mohammed", "mohammad", "mohamad", "mohamed", "muhammed", "mohamed", "muhamed", "mohammet",
+                 "mehmet", "mohamad", "mahomed"),
+    "ahmad": ("ahmed", "achmed", "ahmet", "achmad"),
+    "husain": ("hussein", "hussain", "husein", "hossein", "hosein", "hussin", "husayn"),
+    "hasan": ("hassan", "hasan", "hasen", "hassen"),
+    "abdullah": ("abdallah", "abdulla", "abdalla", "abdollah"),
+    "yusuf": ("youssef", "yousef", "yousif", "yusef", "jusuf", "youssouf", "yussuf"),
+    "umar": ("omar", "omer", "umer"),
+    "khalid": ("khaled", "chalid", "haled", "khalet"),
+    "mahmud": ("mahmoud", "machmud", "mahmood"),
+    "mustafa": ("mostafa", "moustafa", "mustapha", "mostapha"),
+    "fatima": ("fatma", "fatme", "fatimah", "fatemeh"),
+    "aisha": ("aischa", "ayesha", "aysha", "aicha", "ayscha"),
+    "zainab": ("zeinab", "zaynab", "zeynab", "sainab"),
+    "ali": ("aly",),
+    "ibrahim": ("ebrahim", "ibraheem", "ibrahem"),
+    "yasin": ("yassin", "yaseen", "jassin", "jasin"),
+    "karim": ("kareem", "carim"),
+    "said": ("saeed", "saaid", "sayed", "sayyid"),
+    "walid": ("waleed", "ualid"),
+    "nur": ("noor", "nour"),
+    "jusra": ("yusra", "yosra", "yousra"),
+    "marjam": ("maryam", "mariam", "marjan"),
+    "muhammadi": ("mohammadi", "mohamadi"),
+    "rahman": ("rahmann", "rachman"),
+    "sulaiman": ("suleiman", "soleiman", "sulejman", "suleyman"),
+}
+_CANONICAL = {variant: canon for canon, variants in TRANSLITERATION_FAMILIES.items() for variant in variants}
+
+_GERMAN_FOLDS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_NON_LETTERS = re.compile(r"[^a-z ]+")
+
+
+def normalise_name(value: str) -> str:
+    """Lower-case, ASCII, particles dropped, transliteration families merged; tokens kept in order."""
+    text = value.strip().lower().translate(_GERMAN_FOLDS)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = _NON_LETTERS.sub(" ", text.replace("-", " ").replace("'", ""))
+    tokens = [_strip_glued_particle(t) for t in text.split() if t not in NAME_PARTICLES]
+    return " ".join(_CANONICAL.get(t, t) for t in tokens)
+
+
+_KNOWN_NAMES = frozenset(_CANONICAL) | frozenset(TRANSLITERATION_FAMILIES)
+
+
+def _strip_glued_particle(token: str) -> str:
+    """'alhassan' -> 'hassan', but only when the rest is a known name ('alexander' stays)."""
+    if token[:2] in ("al", "el") and token[2:] in _KNOWN_NAMES:
+        return token[2:]
+    return token
+
+
+# Cologne phonetics (Kölner Phonetik), the phonetic code German registers use.
+def cologne_phonetic(name: str) -> str:
+    """Cologne phonetic code of an already-normalised (ASCII, lower-case) name."""
+    word = name.replace(" ", "")
+    codes: list[str] = []
+    for i, ch in enumerate(word):
+        prev = word[i - 1] if i > 0 else ""
+        nxt = word[i + 1] if i + 1 < len(word) else ""
+        if ch in "aeijouy":
+            code = "0"
+        elif ch == "h":
+            code = ""
+        elif ch == "b":
+            code = "1"
+        elif ch == "p":
+            code = "3" if nxt == "h" else "1"
+        elif ch in "dt":
+            code = "8" if nxt in "csz" else "2"
+        elif ch in "fvw":
+            code = "3"
+        elif ch in "gkq":
+            code = "4"
+        elif ch == "c":
+            if i == 0:
+                code = "4" if nxt in "ahkloqrux" else "8"
+            else:
+                code = "8" if prev in "sz" or nxt not in "ahkoqux" else "4"
+        elif ch == "x":
+            code = "8" if prev in "ckq" else "48"
+        elif ch == "l":
+            code = "5"
+        elif ch in "mn":
+            code = "6"
+        elif ch == "r":
+            code = "7"
+        elif ch in "sz":
+            code = "8"
+        else:
+            code = ""
+        codes.append(code)
+    collapsed: list[str] = []
+    for code in "".join(codes):
+        if not collapsed or collapsed[-1] != code:
+            collapsed.append(code)
+    result = "".join(collapsed)
+    return result[0] + result[1:].replace("0", "") if result else ""
+
+
+class Encoder:
+    """Keyed encodings of identifying values, computed once per distinct value."""
+
+    def __init__(self, key: PseudonymKey) -> None:
+        self._secret = key.secret
+        self.key_id = key.key_id
+        self._bloom_positions: dict[str, tuple[int, ...]] = {}
+
+    def hmac_hex(self, domain: str, value: str) -> str:
+        digest = hmac.new(self._secret, f"{domain}|{value}".encode(), hashlib.sha256).hexdigest()
+        return digest[:HASH_HEX_CHARS]
+
+    def _per_distinct(self, values: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
+        """Apply ``fn`` to each distinct non-empty value; empty or missing values stay null."""
+        text = values.astype("string")
+        text = text.where(text.str.strip().fillna("") != "")
+        distinct = text.dropna().unique()
+        mapping = {v: fn(v) for v in distinct}
+        return text.map(mapping).astype("object").where(text.notna(), None)
+
+    def pseudonym(self, values: pd.Series, domain: str) -> pd.Series:
+        """Keyed HMAC of each value in a namespace (``domain``), null for empty values."""
+        return self._per_distinct(values, lambda v: self.hmac_hex(domain, v.strip()))
+
+    def name_encodings(self, values: pd.Series, prefix: str, first_token_only: bool) -> pd.DataFrame:
+        """Hash, phonetic hash and Bloom filter of a name column.
+
+        ``first_token_only`` is used for given names: agencies drop middle names, so the
+        exact and phonetic codes use the first given name, the Bloom filter all of them.
+        """
+        normalised = self._per_distinct(values, normalise_name)
+        normalised = normalised.where(normalised.fillna("") != "", None)
+        keyed = normalised.map(lambda v: v.split()[0] if first_token_only else v.replace(" ", ""),
+                               na_action="ignore")
+        # One hash namespace for family and given names, so that linkage can see a swap
+        # (family name in one register = given name in another).
+        return pd.DataFrame(
+            {
+                f"{prefix}_hash": self._per_distinct(keyed, lambda v: self.hmac_hex("name", v)),
+                f"{prefix}_phonetic": self._per_distinct(
+                    keyed, lambda v: self.hmac_hex("name-phonetic", cologne_phonetic(v))
+                ),
+                f"{prefix}_bloom": self._per_distinct(normalised, self.bloom),
+            },
+            index=values.index,
+        )
+
+    def bloom(self, normalised: str) -> str:
+        """Keyed Bloom filter of the name's bigrams, as a '0'/'1' string DuckDB casts to BIT.
+
+        Dice similarity of two filters approximates the bigram similarity of the names
+        without revealing them (Schnell et al. 2009, privacy-preserving record linkage).
+        """
+        bits = np.zeros(BLOOM_BITS, dtype=np.uint8)
+        for gram in _bigrams(normalised):
+            bits[list(self._positions(gram))] = 1
+        return "".join("1" if b else "0" for b in bits)
+
+    def _positions(self, gram: str) -> tuple[int, ...]:
+        cached = self._bloom_positions.get(gram)
+        if cached is None:
+            digest = hmac.new(self._secret, f"bloom|{gram}".encode(), hashlib.sha256).digest()
+            cached = tuple(int.from_bytes(digest[2 * i : 2 * i + 2], "big") % BLOOM_BITS
+                           for i in range(BLOOM_HASHES))
+            self._bloom_positions[gram] = cached
+        return cached
+
+
+def _bigrams(normalised: str) -> Iterable[str]:
+    padded = f"_{normalised.replace(' ', '_')}_"
+    return {padded[i : i + 2] for i in range(len(padded) - 1)}

@@ -1,0 +1,5 @@
+import dagster as dg
+
+from pipelines.linkage.assets import person_registry
+
+defs = dg.Definitions(assets=[person_registry])

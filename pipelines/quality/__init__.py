@@ -1,0 +1,1 @@
+"""Quality gates: Great Expectations suites (kept in expectations/) run as blocking asset checks."""
