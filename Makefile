@@ -37,7 +37,8 @@ test: setup lint
 
 ui: setup
 	mkdir -p $(DAGSTER_HOME)
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	INTEGRATION_PSEUDONYM_KEY_FILE=$${INTEGRATION_PSEUDONYM_KEY_FILE:-$(INTEGRATION_DATA_DIR)/keys/pseudonymisation.key} \
+		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 dashboard: setup
 	$(BIN)/streamlit run dashboards/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true

@@ -8,7 +8,7 @@ import dagster as dg
 from pipelines.dbt.definitions import defs as dbt_defs
 from pipelines.ingest.assets import ingest_assets
 from pipelines.ingest.definitions import defs as ingest_defs
-from pipelines.ingest.sensors import INGEST_JOB
+from pipelines.ingest.definitions import ingest_job
 from pipelines.linkage.definitions import defs as linkage_defs
 from pipelines.publish.definitions import defs as publish_defs
 from pipelines.quality.definitions import defs as quality_defs
@@ -20,7 +20,7 @@ RAW = dg.AssetSelection.assets(*ingest_assets)
 # on the state of all deliveries. In-process: DuckDB allows one writer per file.
 build_job = dg.define_asset_job(
     "build_job",
-    selection=(dg.AssetSelection.all() - RAW) | dg.AssetSelection.checks_for_assets(RAW),
+    selection=(dg.AssetSelection.all() - RAW) | dg.AssetSelection.checks_for_assets(*ingest_assets),
     description="dbt staging -> linkage -> dbt marts -> quality gates -> release.",
     executor_def=dg.in_process_executor,
 )
@@ -28,7 +28,7 @@ build_job = dg.define_asset_job(
 
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[dg.JobSelector(job_name=INGEST_JOB)],
+    monitored_jobs=[ingest_job],
     request_job=build_job,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="After deliveries were ingested, rebuild the marts and publish a release.",

@@ -45,10 +45,10 @@ def run_pipeline(months: list[str] | None = None, raise_on_error: bool = True) -
     if months:
         inst.add_dynamic_partitions(delivery_months.name,
                                     [m for m in months if not inst.has_dynamic_partition(delivery_months.name, m)])
-        ingest_result = defs.get_job_def("ingest_job").execute_in_process(
+        ingest_result = defs.resolve_job_def("ingest_job").execute_in_process(
             instance=inst,
             tags={ASSET_PARTITION_RANGE_START_TAG: months[0], ASSET_PARTITION_RANGE_END_TAG: months[-1]},
             raise_on_error=raise_on_error,
         )
-    build_result = defs.get_job_def("build_job").execute_in_process(instance=inst, raise_on_error=raise_on_error)
+    build_result = defs.resolve_job_def("build_job").execute_in_process(instance=inst, raise_on_error=raise_on_error)
     return PipelineRun(ingest_result, build_result)

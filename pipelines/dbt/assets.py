@@ -6,7 +6,6 @@ Each streams ``dbt build``, so every dbt test becomes a Dagster asset check, and
 failing test stops the models after it.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any

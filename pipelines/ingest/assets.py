@@ -1,6 +1,5 @@
 """One partitioned raw asset per agency contract; a partition is a delivery month."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """The linkage asset: identity records in, person registry out."""
 
-from __future__ import annotations
 
 import datetime as dt
 import json
@@ -8,18 +7,12 @@ import json
 import dagster as dg
 
 from pipelines.config import data_paths
-from pipelines.linkage.link import link_identities
+from pipelines.linkage.link import link_identities, read_identities
 from pipelines.linkage.registry import update_registry
 from pipelines.resources import WarehouseResource
 
 IDENTITY_RECORDS = dg.AssetKey(["intermediate", "int_identity_records"])
 PERSON_REGISTRY = dg.AssetKey(["registry", "person_registry"])
-
-IDENTITY_COLUMNS = (
-    "identity_id, agency, record_ref, azr_hash, family_name_hash, given_name_hash, family_name_phonetic, "
-    "given_name_phonetic, family_name_bloom, given_name_bloom, birth_year, birth_date_hash, sex"
-)
-
 
 @dg.asset(
     key=PERSON_REGISTRY,
@@ -31,9 +24,7 @@ IDENTITY_COLUMNS = (
 )
 def person_registry(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect(read_only=True) as con:
-        identities = con.execute(
-            f"select {IDENTITY_COLUMNS} from intermediate.int_identity_records order by identity_id"
-        ).fetch_arrow_table()
+        identities = read_identities(con)
     result = link_identities(identities)
     model_dir = data_paths().root / "linkage" / "models"
     model_dir.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,20 @@ class LinkageResult:
     seconds: float = 0.0
 
 
+IDENTITY_COLUMNS = (
+    "identity_id, agency, record_ref, azr_hash, family_name_hash, given_name_hash, family_name_phonetic, "
+    "given_name_phonetic, family_name_bloom::varchar as family_name_bloom, "
+    "given_name_bloom::varchar as given_name_bloom, birth_year, birth_date_hash, sex"
+)
+
+
+def read_identities(warehouse: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The identity records linkage works on, from the dbt model ``intermediate.int_identity_records``."""
+    return warehouse.execute(
+        f"select {IDENTITY_COLUMNS} from intermediate.int_identity_records order by identity_id"
+    ).to_arrow_table()
+
+
 def _edges_sql() -> str:
     # Star edges to the smallest member: O(n) instead of all pairs in a large group.
     return """
@@ -58,11 +72,14 @@ def _edges_sql() -> str:
 
 
 def link_identities(identities: pa.Table, seed: int = 1) -> LinkageResult:
-    """Cluster the identity records (columns as in ``intermediate.int_identity_records``)."""
+    """Cluster the identity records (columns as in ``intermediate.int_identity_records``; Bloom filters as text)."""
     started = time.perf_counter()
     con = duckdb.connect()
     con.register("identities_arrow", identities)
-    con.execute("create table identities as select * from identities_arrow")
+    # Bloom filters travel as '0101...' text (Arrow has no bit-string type) and become BIT again here.
+    con.execute("""create table identities as select * replace (
+        family_name_bloom::varchar::bit as family_name_bloom, given_name_bloom::varchar::bit as given_name_bloom)
+        from identities_arrow""")
     con.unregister("identities_arrow")
     con.execute(f"create table deterministic_edges as {_edges_sql()}")
     n_identities = con.execute("select count(*) from identities").fetchone()[0]
@@ -122,7 +139,7 @@ def link_identities(identities: pa.Table, seed: int = 1) -> LinkageResult:
         from record_cluster rc join sizes s using (cluster_id)
         left join method m using (agency, record_ref)
         order by rc.agency, rc.record_ref
-    """).fetch_arrow_table()
+    """).to_arrow_table()
     counts = {
         "identity_records": int(n_identities),
         "source_records": records.num_rows,

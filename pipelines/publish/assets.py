@@ -1,6 +1,5 @@
 """The release asset: suppressed aggregates plus a manifest of where they came from."""
 
-from __future__ import annotations
 
 import datetime as dt
 from typing import Any

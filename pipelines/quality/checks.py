@@ -4,7 +4,6 @@ Failing rows are counted, never listed: examples would be pseudonymous at best, 
 count is what a data steward needs to decide whether to stop a release.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 

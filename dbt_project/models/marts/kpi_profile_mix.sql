@@ -1,0 +1,68 @@
+-- Profile mix of persons in SGB II at month end: each person's latest profiling up to that day. Persons
+-- not profiled yet are not counted (the mix is among profiled persons, as in the jobcenters' own figures).
+
+with
+
+sgb2_stock as (
+
+    select distinct
+        city,
+        month,
+        month_end,
+        person_key
+    from {{ ref('int_spells_at_month_end') }}
+    where legal_circle = 'SGB II'
+
+),
+
+-- each profiling holds until the person's next one
+profilings as (
+
+    select
+        person_key,
+        detail as profile_code,
+        event_date as profiled_on,
+        lead(event_date) over (partition by person_key order by event_date, event_key) as next_profiled_on
+    from {{ ref('int_events_with_person') }}
+    where event_type = 'PROFILING'
+        and detail is not null
+
+),
+
+profiles as (
+
+    select * from {{ ref('jobcenter_profiles') }}
+
+),
+
+latest_profiles as (
+
+    select
+        sgb2_stock.city,
+        sgb2_stock.month,
+        sgb2_stock.person_key,
+        profilings.profile_code
+    from sgb2_stock
+    inner join profilings
+        on sgb2_stock.person_key = profilings.person_key
+        and profilings.profiled_on <= sgb2_stock.month_end
+        and coalesce(profilings.next_profiled_on, {{ open_end_date() }}) > sgb2_stock.month_end
+
+),
+
+final as (
+
+    select
+        latest_profiles.city,
+        latest_profiles.month,
+        latest_profiles.profile_code,
+        profiles.profile_group,
+        cast(count(distinct latest_profiles.person_key) as bigint) as persons
+    from latest_profiles
+    left join profiles
+        on latest_profiles.profile_code = profiles.profile_code
+    group by latest_profiles.city, latest_profiles.month, latest_profiles.profile_code, profiles.profile_group
+
+)
+
+select * from final
