@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -17,6 +18,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m pipelines.synthetic",
         description="Write synthetic monthly deliveries of immigration office, jobcenter and youth office "
         "for Wuppertal, Solingen and Mülheim, plus ground truth for evaluation.",
+        epilog="Files follow docs/data-contracts.md section 1. Earlier output of this generator in the "
+        "data folder (landing/abh, landing/jobcenter, landing/jugendamt, truth) is replaced.",
     )
     parser.add_argument("--out", type=Path, default=None,
                         help="data folder; landing/ and truth/ are written inside "
@@ -26,7 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--start", default="2016-01", help="first delivery month YYYY-MM (default 2016-01)")
     parser.add_argument("--months", type=int, default=12, help="number of monthly deliveries (default 12)")
     parser.add_argument("--seed", type=int, default=2016, help="random seed; same seed, same bytes")
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="realistic",
+    parser.add_argument("--profile", choices=list(PROFILES), default="realistic",
                         help="noise preset (default realistic)")
     return parser.parse_args(argv)
 
@@ -39,9 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = generate(out, persons=args.persons, start=args.start, months=args.months, seed=args.seed,
                            profile=args.profile)
     except ValueError as error:
-        print(f"error: {error}")
+        print(f"error: {error}", file=sys.stderr)
         return 2
-    for line in summary.lines():
-        print(line)
+    print(summary)
     print(f"done in {time.perf_counter() - began:.1f} s")
     return 0

@@ -17,6 +17,13 @@ NEVER = 10_000_000  # about the year 29,000: later than any simulated date
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
+def uniform_days(rng: np.random.Generator, lo: int | np.ndarray, hi: int | np.ndarray, n: int) -> np.ndarray:
+    """Integer day offsets uniform in [lo, hi]."""
+    lo = np.asarray(lo)
+    hi = np.asarray(hi)
+    return (lo + np.floor(rng.random(n) * (hi - lo + 1))).astype(np.int64)
+
+
 def day(iso: str) -> int:
     """Day number of an ISO date string (``YYYY-MM-DD``)."""
     return int(np.datetime64(iso, "D").astype(np.int64))

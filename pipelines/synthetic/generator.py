@@ -53,6 +53,9 @@ class GenerationSummary:
                        f"{self.rows_per_agency[agency]:>10} rows")
         return out
 
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
 
 def stream(seed: int, stage: str) -> np.random.Generator:
     """The random stream of one stage: independent of the other stages' consumption."""

@@ -20,15 +20,8 @@ import numpy as np
 import pandas as pd
 
 from . import dates
-from .dates import NEVER
-from .population import (
-    KIND_EU,
-    KIND_REFUGEE,
-    KIND_UMF,
-    ROLE_UMF,
-    Population,
-    uniform_days,
-)
+from .dates import NEVER, uniform_days
+from .population import KIND_EU, KIND_REFUGEE, KIND_UMF, ROLE_UMF, Population
 
 SGB2_UPTAKE = {KIND_REFUGEE: 0.85, KIND_EU: 0.40}
 ASYLBLG_END_RECORDED = 0.85
@@ -224,7 +217,9 @@ def _youth(rng: np.random.Generator, pop: Population) -> tuple[pd.DataFrame, dic
 # --- jobcenter ---------------------------------------------------------------------------
 
 
-def _sgb2_entry(rng: np.random.Generator, pop: Population, youth: dict[str, np.ndarray]):
+def _sgb2_entry(
+    rng: np.random.Generator, pop: Population, youth: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
     """Day of entry into SGB II and the recorded end of AsylbLG benefits, per person."""
     p, hh = pop.persons, pop.households
     n, h = len(p), len(hh)
@@ -259,7 +254,9 @@ def _sgb2_entry(rng: np.random.Generator, pop: Population, youth: dict[str, np.n
     return entry, asylblg_end
 
 
-def _courses(rng, person: np.ndarray, entry: np.ndarray):
+def _courses(
+    rng: np.random.Generator, person: np.ndarray, entry: np.ndarray
+) -> tuple[list[pd.DataFrame], np.ndarray, np.ndarray]:
     """Language courses: integration course to B1, a repeat for some below B1, a B2 job course for some."""
     n = len(person)
     frames = []
@@ -290,7 +287,7 @@ def _courses(rng, person: np.ndarray, entry: np.ndarray):
     return frames, begin1, b1
 
 
-def _profiles(rng, n: int, kind: np.ndarray, near_boost: np.ndarray | None = None) -> np.ndarray:
+def _profiles(rng: np.random.Generator, n: int, kind: np.ndarray, near_boost: np.ndarray | None = None) -> np.ndarray:
     far_share = np.where(kind == KIND_EU, FAR_PROFILE_SHARE[KIND_EU], FAR_PROFILE_SHARE[KIND_REFUGEE])
     if near_boost is not None:
         far_share = np.where(near_boost, far_share - 0.25, far_share)
@@ -298,7 +295,9 @@ def _profiles(rng, n: int, kind: np.ndarray, near_boost: np.ndarray | None = Non
     return np.where(far, _pick(rng, *FAR_PROFILES, n), _pick(rng, *NEAR_PROFILES, n))
 
 
-def _jobcenter(rng: np.random.Generator, pop: Population, youth: dict[str, np.ndarray]):
+def _jobcenter(
+    rng: np.random.Generator, pop: Population, youth: dict[str, np.ndarray]
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     p = pop.persons
     n = len(p)
     entry_all, asylblg_end_all = _sgb2_entry(rng, pop, youth)
@@ -364,7 +363,8 @@ def _jobcenter(rng: np.random.Generator, pop: Population, youth: dict[str, np.nd
     rows = rows[rows["date"].to_numpy() <= exit_all[rows["person"].to_numpy()]]
 
     # A move while in SGB II: exit to the new city, entry there on the move day, new profiling.
-    movers = person[(p.move_day[person] > entry) & (p.move_day[person] <= exit_day)]
+    move_day = p.move_day[person]
+    movers = person[(move_day < NEVER) & (move_day > entry) & (move_day <= exit_day)]
     k = len(movers)
     move = p.move_day[movers]
     moved = [

@@ -19,7 +19,7 @@ import numpy as np
 from pipelines.config import CITIES
 
 from . import dates, names, origins
-from .dates import NEVER
+from .dates import NEVER, uniform_days
 from .geography import CityGeography, draw_addresses, draw_shelter_addresses
 
 CITY_WEIGHTS = np.array([10_000, 2_600, 4_000], dtype=float)
@@ -59,6 +59,11 @@ ROLE_NAMES = np.array(["single", "head", "spouse", "child", "umf"], dtype=object
 SEX_MALE, SEX_FEMALE, SEX_DIVERSE = 0, 1, 2
 DIVERSE_SHARE = 0.002
 _YEAR = 365.25
+
+
+_Part = tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""Households of one kind in one city: household attributes, and per person household, role, arrival,
+whether they came by family reunion."""
 
 
 @dataclass
@@ -163,13 +168,6 @@ def draw_arrivals(rng: np.random.Generator, n: int, period: dates.Period, wave: 
     return first + np.floor(rng.random(n) * length).astype(np.int64)
 
 
-def uniform_days(rng: np.random.Generator, lo: int | np.ndarray, hi: int | np.ndarray, n: int) -> np.ndarray:
-    """Integer day offsets uniform in [lo, hi]."""
-    lo = np.asarray(lo)
-    hi = np.asarray(hi)
-    return (lo + np.floor(rng.random(n) * (hi - lo + 1))).astype(np.int64)
-
-
 def _origin_groups(rng: np.random.Generator, origin: np.ndarray) -> np.ndarray:
     group = np.zeros(len(origin), dtype=np.int64)
     for o, spec in enumerate(origins.ORIGINS):
@@ -181,7 +179,9 @@ def _origin_groups(rng: np.random.Generator, origin: np.ndarray) -> np.ndarray:
     return group
 
 
-def _asylum(rng: np.random.Generator, arrival: np.ndarray, origin: np.ndarray):
+def _asylum(
+    rng: np.random.Generator, arrival: np.ndarray, origin: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Application (GEST), decision day and outcome of each asylum claim."""
     n = len(arrival)
     # Offices were overwhelmed from autumn 2015 to spring 2016: applications waited months.
@@ -194,8 +194,14 @@ def _asylum(rng: np.random.Generator, arrival: np.ndarray, origin: np.ndarray):
     return gest, decision, recognised
 
 
-def _family_households(rng: np.random.Generator, n_persons: int, kind: int, city: int, period: dates.Period):
-    """Households of one kind until ``n_persons`` persons have arrived by the period end."""
+def _family_households(
+    rng: np.random.Generator, n_persons: int, kind: int, city: int, period: dates.Period
+) -> _Part:
+    """Households of one kind until ``n_persons`` persons have arrived by the period end.
+
+    Households are drawn in excess and cut after the ``n_persons``-th arrived person, so members of
+    a family still waiting abroad (reunion after the period) are simply not there yet.
+    """
     sizes, size_probs = _REFUGEE_SIZES if kind == KIND_REFUGEE else _EU_SIZES
     share_name = "refugee_share" if kind == KIND_REFUGEE else "eu_share"
     factor = 1.5
@@ -238,7 +244,8 @@ def _family_households(rng: np.random.Generator, n_persons: int, kind: int, city
     return hh, household, role, person_arrival[kept], follow[kept]
 
 
-def _umf_households(rng: np.random.Generator, n: int, city: int, period: dates.Period):
+def _umf_households(rng: np.random.Generator, n: int, city: int, period: dates.Period) -> _Part:
+    """Unaccompanied minors: one-person households with their own asylum claim."""
     origin = rng.choice(len(origins.ORIGINS), size=n, p=origins.shares("umf_share"))
     arrival = draw_arrivals(rng, n, period, wave=True)
     gest, decision, recognised = _asylum(rng, arrival, origin)
@@ -250,8 +257,11 @@ def _umf_households(rng: np.random.Generator, n: int, city: int, period: dates.P
     return hh, np.arange(n), np.full(n, ROLE_UMF), arrival, np.zeros(n, bool)
 
 
-def _ages_and_sex(rng, kind, role, household, has_spouse):
-    """Age at the household's arrival (years) and sex per person."""
+def _ages_and_sex(
+    rng: np.random.Generator, kind: np.ndarray, role: np.ndarray, household: np.ndarray,
+    has_spouse: np.ndarray, reunion: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Age at the household's arrival (years), sex, and the index of the household head, per person."""
     p = len(role)
     eu = kind == KIND_EU
     single_age = np.where(eu, 18 + rng.gamma(2.0, 8.0, p), 18 + rng.gamma(2.0, 5.5, p))
@@ -271,6 +281,8 @@ def _ages_and_sex(rng, kind, role, household, has_spouse):
     youngest_parent = np.full(len(head_of), 99.0)
     np.minimum.at(youngest_parent, household[role != ROLE_CHILD], age[role != ROLE_CHILD])
     child_max = np.clip(youngest_parent[household] - 17, 0.3, 17.99)
+    # Family reunion is for minor children: those who follow later must still be minors on arrival.
+    child_max = np.where(reunion, np.minimum(child_max, 15.5), child_max)
     age = np.where(role == ROLE_CHILD, rng.random(p) * child_max, age)
 
     male_share = np.select(
@@ -300,7 +312,10 @@ def _twins(rng: np.random.Generator, role: np.ndarray, household: np.ndarray, bi
     return birth
 
 
-def _names(rng, group, sex, role, head, household):
+def _names(
+    rng: np.random.Generator, group: np.ndarray, sex: np.ndarray, role: np.ndarray, head: np.ndarray,
+    household: np.ndarray,
+) -> tuple[np.ndarray, ...]:
     """Name families and document spellings; households share the family name."""
     p = len(role)
     female = sex == SEX_FEMALE
@@ -367,7 +382,7 @@ def build_population(
     p, h = len(household), len(hh["city"])
 
     group = _origin_groups(rng, hh["origin"])
-    age, sex, head = _ages_and_sex(rng, hh["kind"][household], role, household, hh["has_spouse"])
+    age, sex, head = _ages_and_sex(rng, hh["kind"][household], role, household, hh["has_spouse"], reunion)
     reference = hh["arrival"][household]
     birth = reference - np.floor(age * _YEAR).astype(np.int64)
     birth = _twins(rng, role, household, birth)

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from . import dates, names
-from .dates import NEVER
+from .dates import NEVER, uniform_days
 from .noise import AgencyNoise
-from .population import Population, uniform_days
+from .population import Population
 
 NOISE_FLAGS = ("translit", "swap", "typo", "placeholder_dob", "azr_missing", "azr_typo", "moved_city",
                "duplicate")
@@ -80,7 +80,9 @@ def _split_duplicates(
     return pd.concat([rows, copies], ignore_index=True)
 
 
-def _spell_names(rng: np.random.Generator, pop: Population, person: np.ndarray, noise: AgencyNoise):
+def _spell_names(
+    rng: np.random.Generator, pop: Population, person: np.ndarray, noise: AgencyNoise
+) -> dict[str, np.ndarray]:
     """Family and given names as this agency wrote them, before and after a typo fix, plus flags."""
     p = pop.persons
     n = len(person)
@@ -206,8 +208,10 @@ def build_records(
     corrected = fixable & (first_month < last) & (rng.random(r) < correction_rate)
     month = first_month + 1 + np.floor(rng.random(r) * np.maximum(last - first_month, 1)).astype(np.int64)
     records["correction_month"] = np.where(corrected, month, NO_MONTH)
-    flags = np.stack([records[f].to_numpy().astype(bool) for f in NOISE_FLAGS], axis=1)
-    records["noise"] = [";".join(f for f, on in zip(NOISE_FLAGS, row, strict=True) if on) for row in flags]
+    noise_text = np.full(r, "", dtype=object)
+    for flag in NOISE_FLAGS:
+        noise_text = noise_text + np.where(records[flag].to_numpy(), flag + ";", "")
+    records["noise"] = pd.Series(noise_text, dtype=object).str.rstrip(";").to_numpy()
 
     # --- row numbers per city in recording order (Vorgangsnr, ereignis_id) ---
     rows = rows.reset_index(drop=True)

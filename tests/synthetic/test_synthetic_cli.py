@@ -32,5 +32,5 @@ def test_cli_writes_deliveries_and_prints_a_summary(tmp_path):
 def test_cli_rejects_a_malformed_start_month(tmp_path):
     result = _run("--out", str(tmp_path), "--persons", "10", "--start", "2016-13")
     assert result.returncode == 2
-    assert "2016-13" in result.stdout
+    assert "2016-13" in result.stderr
     assert not (tmp_path / "landing").exists()
