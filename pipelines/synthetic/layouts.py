@@ -74,8 +74,12 @@ def jugendamt_file(city: str, month: str) -> str:
     return f"JA_Faelle_{city_file_name(city)}_{month[:4]}_{month[5:]}.xlsx"
 
 
-def _padded(numbers: np.ndarray, width: int) -> np.ndarray:
-    return np.char.zfill(np.asarray(numbers).astype(str), width).astype(object)
+def padded(numbers: np.ndarray, width: int) -> np.ndarray:
+    """Zero-padded numbers as text (``np.char.zfill`` fails on an empty array, hence the guard)."""
+    numbers = np.asarray(numbers)
+    if not len(numbers):
+        return np.empty(0, dtype=object)
+    return np.char.zfill(numbers.astype(str), width).astype(object)
 
 
 def record_ids(bundle: AgencyRecords) -> np.ndarray:
@@ -83,11 +87,11 @@ def record_ids(bundle: AgencyRecords) -> np.ndarray:
     city = bundle.records["city"].to_numpy()
     number = bundle.records["record_no"].to_numpy()
     if bundle.agency == "abh":
-        return "ABH-" + CITY_LETTER[city] + "-" + _padded(number, 7)
+        return "ABH-" + CITY_LETTER[city] + "-" + padded(number, 7)
     if bundle.agency == "jobcenter":
-        return JOBCENTER_PREFIX[city] + "D" + _padded(number, 6)
+        return JOBCENTER_PREFIX[city] + "D" + padded(number, 6)
     if bundle.agency == "jugendamt":
-        return "JA-" + CITY_LETTER[city] + "-" + _padded(number, 6)
+        return "JA-" + CITY_LETTER[city] + "-" + padded(number, 6)
     raise KeyError(f"no id format for agency {bundle.agency!r}")
 
 
@@ -168,7 +172,7 @@ def write_abh(bundle: AgencyRecords, pop: Population, period: dates.Period, out_
     placeholder_text = np.where(zero_style[v.record], "00.00." + year, "01.01." + year)
     status = v.row_value("status")
     frame = pd.DataFrame({
-        "Vorgangsnr": "VG-" + CITY_LETTER[v.city] + "-" + _padded(v.row_value("row_no"), 8),
+        "Vorgangsnr": "VG-" + CITY_LETTER[v.city] + "-" + padded(v.row_value("row_no"), 8),
         "AZR-Nr": v.record_value("azr"),
         "Aktenzeichen": record_ids(bundle)[v.record],
         "Familienname": family,
@@ -206,7 +210,7 @@ def _household_numbers(bundle: AgencyRecords, pop: Population) -> np.ndarray:
     starts = np.r_[True, key_city[order][1:] != key_city[order][:-1]]
     number = np.empty(len(keys), dtype=np.int64)
     number[order] = np.arange(len(keys)) - np.flatnonzero(starts)[np.cumsum(starts) - 1] + 1
-    return JOBCENTER_PREFIX[key_city[inverse]] + "01//" + _padded(number[inverse], 7)
+    return JOBCENTER_PREFIX[key_city[inverse]] + "01//" + padded(number[inverse], 7)
 
 
 def write_jobcenter(bundle: AgencyRecords, pop: Population, period: dates.Period, out_dir: Path,
@@ -216,7 +220,7 @@ def write_jobcenter(bundle: AgencyRecords, pop: Population, period: dates.Period
     family, given = v.names()
     year = dates.year_of(v.birth()).astype(str).astype(object)
     frame = pd.DataFrame({
-        "ereignis_id": JOBCENTER_PREFIX[v.city] + "E" + _padded(v.row_value("row_no"), 9),
+        "ereignis_id": JOBCENTER_PREFIX[v.city] + "E" + padded(v.row_value("row_no"), 9),
         "kundennummer": record_ids(bundle)[v.record],
         "bg_nummer": _household_numbers(bundle, pop)[v.row],
         "nachname": family,

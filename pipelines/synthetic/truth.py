@@ -18,7 +18,7 @@ from pipelines.config import CITIES
 from . import dates, names, origins
 from .dates import NEVER
 from .journeys import Journeys
-from .layouts import record_ids
+from .layouts import padded, record_ids
 from .population import KIND_EU, KIND_UMF, ROLE_NAMES, Population
 from .records import AgencyRecords
 
@@ -27,11 +27,11 @@ TRUTH_RECORD_COLUMNS = ("agency", "city", "record_id", "person_id", "noise")
 
 def person_ids(n: int) -> np.ndarray:
     """``P0000001`` ...: stable ids in person order (seven digits hold ten million persons)."""
-    return "P" + np.char.zfill((np.arange(n) + 1).astype(str), 7).astype(object)
+    return "P" + padded(np.arange(n) + 1, 7)
 
 
 def _household_ids(household: np.ndarray) -> np.ndarray:
-    return "H" + np.char.zfill((household + 1).astype(str), 7).astype(object)
+    return "H" + padded(household + 1, 7)
 
 
 def truth_records(bundles: dict[str, AgencyRecords], n_persons: int) -> pd.DataFrame:

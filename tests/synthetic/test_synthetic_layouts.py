@@ -8,6 +8,7 @@ import re
 import openpyxl
 
 from pipelines.config import CITIES
+from pipelines.synthetic import generate
 
 ABH_HEADER = ("Vorgangsnr;AZR-Nr;Aktenzeichen;Familienname;Vornamen;Geburtsdatum;Geschlecht;"
               "Staatsangehoerigkeit;Strasse;PLZ;Ort;Einreisedatum;Aufenthaltsstatus;Gueltig_ab;Wohnsitzauflage")
@@ -120,3 +121,11 @@ def test_youth_office_writes_unknown_birth_dates_as_text(calibration_city):
     text = births[births.map(lambda value: isinstance(value, str))]
     assert len(text) > 0
     assert text.str.fullmatch(r"00\.00\.\d{4}").all()
+
+
+def test_a_month_without_records_still_gets_a_file_with_the_header(tmp_path):
+    generate(tmp_path, persons=1, months=1, seed=1)
+    month = tmp_path / "landing" / "jobcenter" / "2016-01"
+    assert (month / "jc_ereignisse_solingen_2016-01.csv").read_text() == JOBCENTER_HEADER + "\n"
+    workbook = openpyxl.load_workbook(tmp_path / "landing/jugendamt/2016-01/JA_Faelle_Solingen_2016_01.xlsx")
+    assert list(workbook["Faelle"].iter_rows(values_only=True)) == [JUGENDAMT_HEADER]
