@@ -73,7 +73,12 @@ def normalise_name(value: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     text = _NON_LETTERS.sub(" ", text.replace("-", " ").replace("'", ""))
     tokens = [_strip_glued_particle(t) for t in text.split() if t not in NAME_PARTICLES]
-    return " ".join(_CANONICAL.get(t, t) for t in tokens)
+    normalised = " ".join(_CANONICAL.get(t, t) for t in tokens)
+    if normalised:
+        return normalised
+    # Nothing Latin is left (a name in Arabic script, or only particles): keep the name itself,
+    # case-folded, so that it is still encoded rather than lost.
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
 
 
 _KNOWN_NAMES = frozenset(_CANONICAL) | frozenset(TRANSLITERATION_FAMILIES)
@@ -173,13 +178,16 @@ class Encoder:
         return pd.DataFrame(
             {
                 f"{prefix}_hash": self._per_distinct(keyed, lambda v: self.hmac_hex("name", v)),
-                f"{prefix}_phonetic": self._per_distinct(
-                    keyed, lambda v: self.hmac_hex("name-phonetic", cologne_phonetic(v))
-                ),
+                f"{prefix}_phonetic": self._per_distinct(keyed, self._phonetic),
                 f"{prefix}_bloom": self._per_distinct(normalised, self.bloom),
             },
             index=values.index,
         )
+
+    def _phonetic(self, normalised: str) -> str | None:
+        code = cologne_phonetic(normalised)
+        # A name with no Latin letters has no code; an empty code must not make all such names agree.
+        return self.hmac_hex("name-phonetic", code) if code else None
 
     def bloom(self, normalised: str) -> str:
         """Keyed Bloom filter of the name's bigrams, as a '0'/'1' string DuckDB casts to BIT.

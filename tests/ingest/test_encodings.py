@@ -78,3 +78,11 @@ def test_bloom_filters_are_similar_for_similar_names_only(encoder: Encoder) -> N
 def test_no_encoding_contains_the_clear_text(encoder: Encoder) -> None:
     encodings = encoder.name_encodings(pd.Series(["Hassan"]), "family_name", first_token_only=False)
     assert not any("hassan" in str(v).lower() for v in encodings.iloc[0])
+
+
+def test_names_without_latin_letters_are_still_encoded(encoder: Encoder) -> None:
+    assert normalise_name("محمد") == "محمد"
+    assert normalise_name("Al") == "al"
+    encoded = encoder.name_encodings(pd.Series(["محمد", "Al"]), "family_name", first_token_only=False)
+    assert encoded["family_name_hash"].notna().all()
+    assert pd.isna(encoded["family_name_phonetic"][0])  # no code, rather than one shared by all such names
