@@ -50,7 +50,6 @@ def load_suite_file(name: str) -> dict[str, Any]:
 def _context() -> Any:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
-
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
