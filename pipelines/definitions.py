@@ -5,13 +5,13 @@ No logic lives here; each stage's folder holds its own assets, checks, sensors a
 
 import dagster as dg
 
-from pipelines.dbt.definitions import defs as dbt_defs
+# Modules, not their `defs`: Dagster refuses a module with several Definitions objects in scope.
+from pipelines.dbt import definitions as dbt_stage
+from pipelines.ingest import definitions as ingest_stage
 from pipelines.ingest.assets import ingest_assets
-from pipelines.ingest.definitions import defs as ingest_defs
-from pipelines.ingest.definitions import ingest_job
-from pipelines.linkage.definitions import defs as linkage_defs
-from pipelines.publish.definitions import defs as publish_defs
-from pipelines.quality.definitions import defs as quality_defs
+from pipelines.linkage import definitions as linkage_stage
+from pipelines.publish import definitions as publish_stage
+from pipelines.quality import definitions as quality_stage
 from pipelines.resources import PseudonymKeyResource, WarehouseResource
 
 RAW = dg.AssetSelection.assets(*ingest_assets)
@@ -28,7 +28,7 @@ build_job = dg.define_asset_job(
 
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[ingest_job],
+    monitored_jobs=[ingest_stage.ingest_job],
     request_job=build_job,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="After deliveries were ingested, rebuild the marts and publish a release.",
@@ -38,11 +38,11 @@ def build_after_ingest(context: dg.RunStatusSensorContext) -> dg.RunRequest:
 
 
 defs = dg.Definitions.merge(
-    ingest_defs,
-    dbt_defs,
-    linkage_defs,
-    quality_defs,
-    publish_defs,
+    ingest_stage.defs,
+    dbt_stage.defs,
+    linkage_stage.defs,
+    quality_stage.defs,
+    publish_stage.defs,
     dg.Definitions(
         jobs=[build_job],
         sensors=[build_after_ingest],
