@@ -28,11 +28,13 @@ setup: $(STAMP)
 
 demo: setup
 	$(BIN)/python -m pipelines.demo --persons $(PERSONS) --months $(MONTHS) --seed $(SEED)
+	$(BIN)/python -m dashboards.access demo-user
 
 lint: setup
 	$(BIN)/ruff check pipelines dashboards tests
 
 test: setup lint
+	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest -q tests
 
 ui: setup
@@ -41,7 +43,8 @@ ui: setup
 		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 dashboard: setup
-	$(BIN)/streamlit run dashboards/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true
+	$(BIN)/streamlit run dashboards/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true \
+		--client.toolbarMode viewer --browser.gatherUsageStats false
 
 clean:
 	rm -rf data

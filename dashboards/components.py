@@ -1,38 +1,50 @@
 """The parts every page is built from, so that all pages read alike.
 
 A page answers one question: a title and the question in words, then for each figure a chart, the
-same figures as a table with the suppression legend, and a CSV download of that table. Later
-exports (XLSX, PDF) and an audit log of who looked at which table belong here, next to the
-CSV download, so pages need not change for them.
+same figures as a table with the suppression legend, and downloads of that table (CSV, XLSX). The
+downloads are made on click and written to the audit log then (see `exports`); the exports a run
+offers are also kept in the session (`EXPORTS_KEY`), which is how tests reach them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import labels, release
+from dashboards import exports, labels, release
 from dashboards.filters import Selection
-from dashboards.formatting import (
-    Column,
-    chart_note,
-    csv_bytes,
-    display_table,
-    has_suppressed,
-    suppression_legend,
-)
+from dashboards.formatting import INCOMPLETE_SUFFIX as _INCOMPLETE
+from dashboards.formatting import Column, chart_note, has_suppressed, lower_bound_legend, suppression_legend
+from dashboards.i18n import current, t
 
 # One colour per city on every chart, so a reader can follow a city from page to page.
 CITY_COLORS: dict[str, str] = {
-    labels.CITIES["wuppertal"]: "#1f5fa8",
-    labels.CITIES["solingen"]: "#d1761a",
-    labels.CITIES["muelheim"]: "#2f9a5a",
+    "wuppertal": "#1f5fa8",
+    "solingen": "#d1761a",
+    "muelheim": "#2f9a5a",
 }
 PLOTLY_CONFIG = {"displaylogo": False}
-NO_ROWS_MESSAGE = "Für diese Auswahl gibt es keine Werte."
+EXPORTS_KEY = "_exporte"
+USER_KEY = "_benutzer"
+PAGE_KEY = "_seite"
+
+
+def no_rows_message() -> str:
+    return t("Für diese Auswahl gibt es keine Werte.", "There are no figures for this choice.")
+
+
+def city_colors() -> dict[str, str]:
+    """Colours by city name in the current language (charts show names, not codes)."""
+    return {labels.city(code): color for code, color in CITY_COLORS.items()}
+
+
+def legend_caption(text: str) -> None:
+    """A caption whose `*` is the suppression marker, not Markdown (a leading `* ` would make a list)."""
+    st.caption(text.replace("*", "\\*"))
 
 
 def page_intro(title: str, question: str) -> None:
@@ -51,14 +63,46 @@ def read(selection: Selection, name: str) -> pd.DataFrame:
     missing = release.missing_suppression_flags(frame, name)
     if missing:
         st.warning(
-            f"In Tabelle {name} fehlen die Sperrkennzeichen für {', '.join(missing)}. "
-            "Leere Felder werden als – gezeigt. Bitte das Pipeline-Team informieren."
+            t(
+                f"In Tabelle {name} fehlen die Sperrkennzeichen für {', '.join(missing)}. "
+                "Leere Felder werden als – gezeigt. Bitte das Pipeline-Team informieren.",
+                f"Table {name} lacks the suppression flags for {', '.join(missing)}. "
+                "Empty cells are shown as –. Please tell the pipeline team.",
+            )
         )
     return frame
 
 
+def groups_not_applied(selection: Selection) -> None:
+    """A note under a part of a page whose tables cannot be narrowed by nationality, age or sex."""
+    if selection.group_filtered:
+        st.caption(
+            t(
+                f"Die Auswahl der Personengruppe ({selection.describe_groups()}) gilt für diesen Teil nicht: "
+                "er zeigt alle Personen.",
+                f"The group filter ({selection.describe_groups()}) does not apply to this part: it shows all persons.",
+            )
+        )
+
+
+def combination_not_published(selection: Selection, frame: pd.DataFrame) -> bool:
+    """Say so and return True when a group filter combines attributes the release publishes only one at a time."""
+    if not frame.empty or not selection.group_filtered:
+        return False
+    st.info(
+        t(
+            "Für diese Kombination von Merkmalen sind keine Zahlen veröffentlicht: es gibt sie je Merkmal einzeln "
+            "(Nationalität, Altersgruppe oder Geschlecht), nicht kombiniert – zu viele Felder wären zu klein "
+            "und müssten gesperrt werden.",
+            "No figures are published for this combination of attributes: they exist for one attribute at a "
+            "time (nationality, age band or sex), not combined – too many cells would be too small and suppressed.",
+        )
+    )
+    return True
+
+
 def decoded(frame: pd.DataFrame, decoders: Mapping[str, Callable[[object], str]]) -> pd.DataFrame:
-    """A copy with code columns replaced by their German words, for charts."""
+    """A copy with code columns replaced by their words, for charts."""
     out = frame.copy()
     for column, decode in decoders.items():
         out[column] = out[column].map(decode)
@@ -66,7 +110,11 @@ def decoded(frame: pd.DataFrame, decoders: Mapping[str, Callable[[object], str]]
 
 
 def city_name(code: object) -> str:
-    return labels.label(labels.CITIES, code)
+    return labels.city(code)
+
+
+def city_order(selection: Selection) -> list[str]:
+    return [city_name(code) for code in selection.cities]
 
 
 def ordered(frame: pd.DataFrame, selection: Selection, by: Sequence[str] = ()) -> pd.DataFrame:
@@ -82,8 +130,9 @@ def ordered(frame: pd.DataFrame, selection: Selection, by: Sequence[str] = ()) -
 
 def show_chart(figure: go.Figure, *, omitted: int, selection: Selection, key: str) -> None:
     """A plotly chart in the house style, with a note when suppressed values were left out."""
+    english = current() == "en"
     figure.update_layout(
-        separators=",.",
+        separators=".," if english else ",.",
         legend_title_text="",
         margin={"t": 48, "b": 8, "l": 8, "r": 8},
     )
@@ -107,13 +156,16 @@ def show_table(
     key: str,
     selection: Selection,
     file_stem: str | None = None,
+    title: str | None = None,
 ) -> None:
-    """The table as shown (German numbers, `*` for suppressed), its legend and a CSV download."""
+    """The table as shown (numbers in words' style, `*` for suppressed), its legend and its downloads."""
     if frame.empty:
-        st.info(NO_ROWS_MESSAGE)
+        st.info(no_rows_message())
         return
+    from dashboards.formatting import display_table
+
     shown = display_table(frame, columns)
-    # The keyed container holds table, legend and download together (and lets tests find the table).
+    # The keyed container holds table, legend and downloads together (and lets tests find the table).
     with st.container(key=key):
         st.dataframe(
             shown,
@@ -124,14 +176,87 @@ def show_table(
                 if spec.numeric
             },
         )
+        legends = []
         if has_suppressed(frame, columns):
-            st.caption(suppression_legend(selection.threshold))
-        st.download_button(
-            "Tabelle als CSV herunterladen",
-            data=csv_bytes(frame, columns),
-            file_name=f"{file_stem or key}_{selection.release.release_id}.csv",
-            mime="text/csv",
-            key=f"csv-{key}",
+            legends.append(suppression_legend(selection.threshold))
+        if any(bool(frame.get(spec.name + _INCOMPLETE, pd.Series(dtype=bool)).fillna(False).any()) for spec in columns):
+            legends.append(lower_bound_legend())
+        if legends:
+            legend_caption(" · ".join(legends))
+        download_buttons(frame, columns, key=key, selection=selection, file_stem=file_stem or key, title=title)
+
+
+def download_buttons(
+    frame: pd.DataFrame,
+    columns: Sequence[Column],
+    *,
+    key: str,
+    selection: Selection,
+    file_stem: str,
+    title: str | None = None,
+) -> None:
+    """CSV and XLSX downloads of a table, made (and audited) when clicked."""
+    lang = current()
+    stem = f"{file_stem}_{selection.release.release_id}"
+    snapshot = frame.copy()
+    notes = exports.export_notes(selection.release.release_id, _filter_notes(selection), lang)
+    heading = title or st.session_state.get(PAGE_KEY) or file_stem
+    made = {
+        "csv": (exports.CSV_MIME, partial(exports.csv_bytes, snapshot, list(columns), lang)),
+        "xlsx": (
+            exports.XLSX_MIME,
+            partial(
+                exports.xlsx_bytes,
+                snapshot,
+                list(columns),
+                title=str(heading),
+                notes=notes,
+                threshold=selection.threshold,
+                lang=lang,
+            ),
+        ),
+    }
+    left, right, _ = st.columns([1, 1, 3])
+    for column, (fmt, (mime, make)) in zip((left, right), made.items(), strict=True):
+        export = register_export(key, fmt, f"{stem}.{fmt}", mime, make, selection)
+        column.download_button(
+            t(f"{fmt.upper()} herunterladen", f"Download {fmt.upper()}"),
+            data=export,
+            file_name=export.file_name,
+            mime=mime,
+            key=f"{fmt}-{key}",
             on_click="ignore",
             icon=":material/download:",
         )
+
+
+def register_export(
+    key: str, fmt: str, file_name: str, mime: str, make: Callable[[], bytes], selection: Selection
+) -> exports.Export:
+    """An audited export for a download button, remembered for this run (tests call it like a click)."""
+    user = st.session_state.get(USER_KEY)
+    export = exports.Export(
+        key=key,
+        format=fmt,
+        file_name=file_name,
+        mime=mime,
+        make=make,
+        audit_user=getattr(user, "login", None),
+        audit_auth=getattr(user, "method", None),
+        release_id=selection.release.release_id,
+        page=st.session_state.get(PAGE_KEY),
+        details={"filters": selection.audit_filters()},
+    )
+    st.session_state.setdefault(EXPORTS_KEY, {})[f"{fmt}-{key}"] = export
+    return export
+
+
+def _filter_notes(selection: Selection) -> dict[str, str]:
+    period = selection.period
+    from dashboards.formatting import format_month
+
+    return {
+        t("Städte", "Cities"): ", ".join(city_name(c) for c in selection.cities),
+        t("Zeitraum", "Period"): f"{format_month(period[0])} – {format_month(period[1])}" if period else "–",
+        t("Personengruppe", "Group of people"): selection.describe_groups(),
+    }

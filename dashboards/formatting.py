@@ -1,4 +1,4 @@
-"""How figures look: German numbers, and the one rule for suppressed cells.
+"""How figures look: German (or English) numbers, and the one rule for suppressed cells.
 
 Suppression is decided by the publisher (`<col>_suppressed` true, value null). This module
 decides how that looks, in one place for every page: a suppressed cell is `*` in a table and a
@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from dashboards.i18n import Language, current, t
+
 SUPPRESSED = "*"
 NO_VALUE = "–"
 LOWER_BOUND = "mind."
@@ -38,9 +40,14 @@ MONTHS_LONG = (
     "Januar", "Februar", "März", "April", "Mai", "Juni",
     "Juli", "August", "September", "Oktober", "November", "Dezember",
 )  # fmt: skip
+MONTHS_SHORT_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS_LONG_EN = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 
-ColumnKind = Literal["text", "count", "change", "days", "percent", "month", "year"]
-NUMERIC_KINDS: frozenset[str] = frozenset({"count", "change", "days", "percent"})
+ColumnKind = Literal["text", "count", "change", "days", "percent", "month", "year", "rate"]
+NUMERIC_KINDS: frozenset[str] = frozenset({"count", "change", "days", "percent", "rate"})
 
 
 @dataclass(frozen=True)
@@ -60,15 +67,38 @@ class Column:
         return self.kind in NUMERIC_KINDS
 
 
-def suppression_legend(threshold: int = 5) -> str:
+def suppression_legend(threshold: int = 5, lang: Language | None = None) -> str:
     """The legend under every table or metric group that can contain a `*`."""
-    return f"{SUPPRESSED} = gesperrt: weniger als {threshold} Personen (Geheimhaltung)"
+    return t(
+        f"{SUPPRESSED} = gesperrt: weniger als {threshold} Personen (Geheimhaltung)",
+        f"{SUPPRESSED} = suppressed: fewer than {threshold} persons (confidentiality)",
+        lang,
+    )
 
 
-def chart_note(omitted: int, threshold: int = 5) -> str | None:
+def lower_bound_legend(lang: Language | None = None) -> str:
+    """The legend for `mind.` values."""
+    return t(
+        f"{LOWER_BOUND} = Untergrenze: ohne gesperrte Felder gerechnet, der wahre Wert ist höher.",
+        f"{lower_bound_word('en')} = lower bound: computed without suppressed cells, the true value is higher.",
+        lang,
+    )
+
+
+def lower_bound_word(lang: Language | None = None) -> str:
+    return t(LOWER_BOUND, "at least", lang)
+
+
+def chart_note(omitted: int, threshold: int = 5, lang: Language | None = None) -> str | None:
     """The note under a chart that left out suppressed values, or None when nothing was left out."""
     if omitted <= 0:
         return None
+    if (lang or current()) == "en":
+        values = "one suppressed value" if omitted == 1 else f"{omitted} suppressed values"
+        return (
+            f"The chart leaves out {values} (fewer than {threshold} persons, confidentiality); "
+            "a missing bar or a gap does not mean 0."
+        )
     values = "fehlt ein gesperrter Wert" if omitted == 1 else f"fehlen {omitted} gesperrte Werte"
     return (
         f"Im Diagramm {values} (weniger als {threshold} Personen, Geheimhaltung); "
@@ -79,72 +109,98 @@ def chart_note(omitted: int, threshold: int = 5) -> str | None:
 # --- numbers ----------------------------------------------------------------------------------
 
 
-def format_count(value: float, *, thousands: bool = True) -> str:
-    """A whole number the German way: 12345 -> `12.345`."""
+def format_count(value: float, *, thousands: bool = True, lang: Language | None = None) -> str:
+    """A whole number: 12345 -> `12.345` (German) or `12,345` (English)."""
     number = round(value)
-    return f"{number:,}".replace(",", ".") if thousands else str(number)
-
-
-def format_decimal(value: float, digits: int = 1, *, thousands: bool = True) -> str:
-    """A decimal number the German way: 1234.5 -> `1.234,5`."""
     if not thousands:
-        return f"{value:.{digits}f}".replace(".", ",")
-    return f"{value:,.{digits}f}".translate(str.maketrans({",": ".", ".": ","}))
+        return str(number)
+    text = f"{number:,}"
+    return text if (lang or current()) == "en" else text.replace(",", ".")
 
 
-def format_percent(share: float, digits: int = 1, *, sign: bool = True) -> str:
-    """A share (0..1) as German percent: 0.921 -> `92,1 %`."""
-    text = format_decimal(share * 100, digits)
-    return f"{text} %" if sign else text
+def format_decimal(value: float, digits: int = 1, *, thousands: bool = True, lang: Language | None = None) -> str:
+    """A decimal number: 1234.5 -> `1.234,5` (German) or `1,234.5` (English)."""
+    english = (lang or current()) == "en"
+    if not thousands:
+        text = f"{value:.{digits}f}"
+        return text if english else text.replace(".", ",")
+    text = f"{value:,.{digits}f}"
+    return text if english else text.translate(str.maketrans({",": ".", ".": ","}))
 
 
-def format_signed_count(value: float, *, thousands: bool = True) -> str:
+def format_percent(share: float, digits: int = 1, *, sign: bool = True, lang: Language | None = None) -> str:
+    """A share (0..1) as percent: 0.921 -> `92,1 %` (German) or `92.1%` (English)."""
+    text = format_decimal(share * 100, digits, lang=lang)
+    if not sign:
+        return text
+    return f"{text}%" if (lang or current()) == "en" else f"{text} %"
+
+
+def format_signed_count(value: float, *, thousands: bool = True, lang: Language | None = None) -> str:
     """A change: `+1.234`, `-56`, `0` (a leading `-` makes Streamlit's delta arrow point down)."""
-    text = format_count(value, thousands=thousands)
+    text = format_count(value, thousands=thousands, lang=lang)
     return f"+{text}" if round(value) > 0 else text
 
 
-def format_value(value: Any, kind: ColumnKind, *, for_csv: bool = False) -> str:
-    """One cell as text; null becomes `–` on screen and empty in a CSV file."""
+def format_value(value: Any, kind: ColumnKind, *, for_csv: bool = False, lang: Language | None = None) -> str:
+    """One cell as text; null becomes `–` on screen and empty in a CSV file.
+
+    For a CSV file numbers lose their thousands separator and a change its `+` (a spreadsheet reads
+    `+12` as a formula), so that a spreadsheet in the same language reads them as numbers.
+    """
     if _is_null(value):
         return "" if for_csv else NO_VALUE
     if kind in ("count", "days"):
-        return format_count(float(value), thousands=not for_csv)
+        return format_count(float(value), thousands=not for_csv, lang=lang)
     if kind == "change":
-        return format_signed_count(float(value), thousands=not for_csv)
+        if for_csv:
+            return format_count(float(value), thousands=False, lang=lang)
+        return format_signed_count(float(value), lang=lang)
     if kind == "percent":
-        return format_percent(float(value), sign=not for_csv)
+        return format_percent(float(value), sign=not for_csv, lang=lang)
+    if kind == "rate":
+        return format_decimal(float(value), 1, thousands=not for_csv, lang=lang)
     if kind == "month":
-        return format_month(value)
+        return format_month(value, lang)
     if kind == "year":
         return str(int(value))
     return str(value)
 
 
-def cell_text(value: object, kind: ColumnKind = "count", *, suppressed: bool = False, incomplete: bool = False) -> str:
+def cell_text(
+    value: object,
+    kind: ColumnKind = "count",
+    *,
+    suppressed: bool = False,
+    incomplete: bool = False,
+    lang: Language | None = None,
+) -> str:
     """One figure outside a table (a metric), by the same rules as a table cell."""
     if suppressed:
         return SUPPRESSED
-    text = format_value(value, kind)
-    return f"{LOWER_BOUND} {text}" if incomplete and not _is_null(value) else text
+    text = format_value(value, kind, lang=lang)
+    return f"{lower_bound_word(lang)} {text}" if incomplete and not _is_null(value) else text
 
 
 # --- dates ------------------------------------------------------------------------------------
 
 
-def format_month(value: date | datetime | pd.Timestamp) -> str:
+def format_month(value: date | datetime | pd.Timestamp, lang: Language | None = None) -> str:
     """`Jun 2016`: short enough for axes, sidebars and table cells."""
-    return f"{MONTHS_SHORT[value.month - 1]} {value.year}"
+    names = MONTHS_SHORT_EN if (lang or current()) == "en" else MONTHS_SHORT
+    return f"{names[value.month - 1]} {value.year}"
 
 
-def format_month_long(value: date | datetime | pd.Timestamp) -> str:
+def format_month_long(value: date | datetime | pd.Timestamp, lang: Language | None = None) -> str:
     """`Juni 2016`: for sentences."""
-    return f"{MONTHS_LONG[value.month - 1]} {value.year}"
+    names = MONTHS_LONG_EN if (lang or current()) == "en" else MONTHS_LONG
+    return f"{names[value.month - 1]} {value.year}"
 
 
-def format_local_time(value: datetime) -> str:
-    """A UTC timestamp as German local time: `05.07.2016, 08:00 Uhr`."""
-    return value.astimezone(LOCAL_TIME).strftime("%d.%m.%Y, %H:%M Uhr")
+def format_local_time(value: datetime, lang: Language | None = None) -> str:
+    """A UTC timestamp as local time in Germany: `05.07.2016, 08:00 Uhr` or `05/07/2016, 08:00`."""
+    local = value.astimezone(LOCAL_TIME)
+    return local.strftime("%d/%m/%Y, %H:%M") if (lang or current()) == "en" else local.strftime("%d.%m.%Y, %H:%M Uhr")
 
 
 # --- tables -----------------------------------------------------------------------------------
@@ -160,34 +216,31 @@ def has_suppressed(frame: pd.DataFrame, columns: Sequence[Column]) -> bool:
     return any(bool(suppressed_mask(frame, c.name).any()) for c in columns if c.numeric)
 
 
-def display_table(frame: pd.DataFrame, columns: Sequence[Column], *, for_csv: bool = False) -> pd.DataFrame:
-    """The table as the reader sees it: German headers, every cell text, `*` for suppressed cells.
+def display_table(
+    frame: pd.DataFrame, columns: Sequence[Column], *, for_csv: bool = False, lang: Language | None = None
+) -> pd.DataFrame:
+    """The table as the reader sees it: headers in words, every cell text, `*` for suppressed cells.
 
-    With `for_csv`, numbers keep a decimal comma but lose the thousands separator, so that a
-    German spreadsheet reads them as numbers; `*` stays. KPI tables are small aggregates, so
-    formatting cell by cell is cheap.
+    With `for_csv`, numbers lose the thousands separator (and keep the language's decimal mark), so
+    that a spreadsheet in that language reads them as numbers; `*` stays. KPI tables are small
+    aggregates (the dashboard shows them filtered), so formatting cell by cell is cheap.
     """
+    lang = lang or current()
     shown: dict[str, pd.Series] = {}
     for spec in columns:
         values = frame[spec.name]
         if spec.numeric:
-            text = values.map(lambda v, kind=spec.kind: format_value(v, kind, for_csv=for_csv))
+            text = values.map(lambda v, kind=spec.kind: format_value(v, kind, for_csv=for_csv, lang=lang))
             incomplete = _flag(frame, spec.name + INCOMPLETE_SUFFIX) & values.notna()
-            text = text.where(~incomplete, LOWER_BOUND + " " + text)
+            text = text.where(~incomplete, lower_bound_word(lang) + " " + text)
             text = text.where(~suppressed_mask(frame, spec.name), SUPPRESSED)
         elif spec.decode is not None:
             decode = spec.decode
             text = values.map(lambda v, decode=decode: NO_VALUE if _is_null(v) else decode(v))
         else:
-            text = values.map(lambda v, kind=spec.kind: format_value(v, kind, for_csv=for_csv))
+            text = values.map(lambda v, kind=spec.kind: format_value(v, kind, for_csv=for_csv, lang=lang))
         shown[spec.label] = text.astype(str)
     return pd.DataFrame(shown, index=frame.index).reset_index(drop=True)
-
-
-def csv_bytes(frame: pd.DataFrame, columns: Sequence[Column]) -> bytes:
-    """The displayed table as a CSV file that German Excel opens correctly (`;`, BOM, comma decimals)."""
-    table = display_table(frame, columns, for_csv=True)
-    return table.to_csv(sep=";", index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 # --- charts -----------------------------------------------------------------------------------

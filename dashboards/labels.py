@@ -1,189 +1,277 @@
-"""German wording for the codes and column names of a release.
+"""Words for the codes and column names of a release, in German and English.
 
 Releases carry codes (`muelheim`, `abh+jobcenter`, `SGB II`, `EP`); steering-group members read
-words. Every text the dashboard derives from a code is here, so that a later English switch
-replaces one module. A code that is not listed (for example a newly configured agency) is shown
-as it is rather than hidden: new data must not disappear because a label is missing.
+words. Every text the dashboard derives from a code is here, as a `(German, English)` pair. A code
+that is not listed (for example a newly configured agency) is shown as it is rather than hidden: new
+data must not disappear because a label is missing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-APP_TITLE = "Integrationsmonitor"
+from dashboards.i18n import Language, current
 
-CITIES: dict[str, str] = {
-    "wuppertal": "Wuppertal",
-    "solingen": "Solingen",
-    "muelheim": "Mülheim an der Ruhr",
+Words = tuple[str, str]
+
+APP_TITLE: Words = ("Integrationsmonitor", "Integration monitor")
+
+# The value of a filter dimension that means "all of them" in the release's grouped tables.
+ALL = "alle"
+
+CITIES: dict[str, Words] = {
+    "wuppertal": ("Wuppertal", "Wuppertal"),
+    "solingen": ("Solingen", "Solingen"),
+    "muelheim": ("Mülheim an der Ruhr", "Mülheim an der Ruhr"),
 }
 
-AGENCIES: dict[str, str] = {
-    "abh": "Ausländerbehörde",
-    "jobcenter": "Jobcenter",
-    "jugendamt": "Jugendamt",
-    "sozialamt": "Sozialamt",
+AGENCIES: dict[str, Words] = {
+    "abh": ("Ausländerbehörde", "Immigration office"),
+    "jobcenter": ("Jobcenter", "Jobcenter"),
+    "jugendamt": ("Jugendamt", "Youth office"),
+    "sozialamt": ("Sozialamt", "Social welfare office"),
 }
 
 # Order of the legal circles along a typical journey: asylum, residence, basic income, youth, work.
-LEGAL_CIRCLES: dict[str, str] = {
-    "AsylbLG": "AsylbLG (Asylbewerberleistungen)",
-    "AufenthG": "AufenthG (Ausländerbehörde)",
-    "SGB II": "SGB II (Jobcenter)",
-    "SGB VIII": "SGB VIII (Jugendhilfe)",
-    "Arbeit": "Arbeit oder Ausbildung",
+LEGAL_CIRCLES: dict[str, Words] = {
+    "AsylbLG": ("AsylbLG (Asylverfahren, Duldung)", "AsylbLG (asylum procedure, toleration)"),
+    "AufenthG": ("AufenthG (Aufenthaltserlaubnis)", "AufenthG (residence permit)"),
+    "SGB II": ("SGB II (Jobcenter)", "SGB II (jobcenter)"),
+    "SGB VIII": ("SGB VIII (Jugendhilfe)", "SGB VIII (youth welfare)"),
+    "Arbeit": ("Arbeit oder Ausbildung", "Work or training"),
 }
 
-REFERENCES: dict[str, str] = {"arrival": "ab Ankunft", "recognition": "ab Anerkennung"}
+# Nodes of the journey (Sankey) chart: arrival, then the legal circles.
+JOURNEY_STATIONS: dict[str, Words] = {
+    "start": ("Ankunft", "Arrival"),
+    "AsylbLG": ("Asylverfahren / AsylbLG", "Asylum procedure / AsylbLG"),
+    "SGB II": ("SGB II (Jobcenter)", "SGB II (jobcenter)"),
+    "SGB VIII": ("SGB VIII (Jugendhilfe)", "SGB VIII (youth welfare)"),
+    "Arbeit": ("Arbeit oder Ausbildung", "Work or training"),
+}
 
-MILESTONES: dict[str, str] = {
-    "first_course": "erster Sprachkurs",
-    "b1": "Sprachniveau B1",
-    "work_or_training": "Arbeit oder Ausbildung",
+REFERENCES: dict[str, Words] = {
+    "arrival": ("ab Ankunft", "from arrival"),
+    "recognition": ("ab Anerkennung", "from recognition"),
+}
+
+MILESTONES: dict[str, Words] = {
+    "first_course": ("erster Sprachkurs", "first language course"),
+    "b1": ("Sprachniveau B1", "language level B1"),
+    "work_or_training": ("Arbeit oder Ausbildung", "work or training"),
 }
 
 # Profiles of the Federal Employment Agency's four-phase model, close to the labour market first.
-PROFILES: dict[str, str] = {
-    "MP": "Marktprofil",
-    "AP": "Aktivierungsprofil",
-    "FP": "Förderprofil",
-    "EP": "Entwicklungsprofil",
-    "SP": "Stabilisierungsprofil",
-    "UP": "Unterstützungsprofil",
+PROFILES: dict[str, Words] = {
+    "MP": ("Marktprofil", "market profile"),
+    "AP": ("Aktivierungsprofil", "activation profile"),
+    "FP": ("Förderprofil", "support profile"),
+    "EP": ("Entwicklungsprofil", "development profile"),
+    "SP": ("Stabilisierungsprofil", "stabilisation profile"),
+    "UP": ("Unterstützungsprofil", "assistance profile"),
 }
 
 # As in the pipeline's seed `jobcenter_profiles`.
-PROFILE_GROUPS: dict[str, str] = {"nah": "integrationsnah", "fern": "integrationsfern (komplexe Profillage)"}
-
-FOLLOW_UPS: dict[str, str] = {
-    "SGB2": "Grundsicherung (SGB II)",
-    "AUSBILDUNG": "Ausbildung",
-    "SCHULE": "Schule",
-    "HJV": "Hilfe für junge Volljährige",
-    "UNBEKANNT": "unbekannt",
+PROFILE_GROUPS: dict[str, Words] = {
+    "nah": ("integrationsnah", "close to the labour market"),
+    "fern": ("integrationsfern (komplexe Profillage)", "far from the labour market (complex profile)"),
 }
 
-SEVERITIES: dict[str, str] = {"ERROR": "blockierend", "WARN": "Warnung"}
+FOLLOW_UPS: dict[str, Words] = {
+    "SGB2": ("Grundsicherung (SGB II)", "basic income support (SGB II)"),
+    "AUSBILDUNG": ("Ausbildung", "vocational training"),
+    "SCHULE": ("Schule", "school"),
+    "HJV": ("Hilfe für junge Volljährige", "help for young adults"),
+    "UNBEKANNT": ("unbekannt", "unknown"),
+}
 
-LINK_METHODS: dict[str, str] = {
-    "azr": "über die AZR-Nummer",
-    "deterministic": "exakt (gleiche Merkmale)",
-    "probabilistic": "probabilistisch (ähnliche Merkmale)",
+# As in the pipeline's seed `nationality_groups` (German names are the codes).
+NATIONALITY_GROUPS: dict[str, Words] = {
+    "Syrien": ("Syrien", "Syria"),
+    "Irak": ("Irak", "Iraq"),
+    "Afghanistan": ("Afghanistan", "Afghanistan"),
+    "Iran": ("Iran", "Iran"),
+    "Eritrea": ("Eritrea", "Eritrea"),
+    "Somalia": ("Somalia", "Somalia"),
+    "Westbalkan": ("Westbalkan", "Western Balkans"),
+    "Südosteuropa (EU)": ("Südosteuropa (EU)", "South-East Europe (EU)"),
+    "Sonstige": ("Sonstige", "Other"),
+    "staatenlos/ungeklärt": ("staatenlos/ungeklärt", "stateless or unknown"),
+}
+
+AGE_BANDS: dict[str, Words] = {
+    "0-17": ("0 bis 17 Jahre", "0 to 17 years"),
+    "18-24": ("18 bis 24 Jahre", "18 to 24 years"),
+    "25-34": ("25 bis 34 Jahre", "25 to 34 years"),
+    "35-49": ("35 bis 49 Jahre", "35 to 49 years"),
+    "50+": ("50 Jahre und älter", "50 years and older"),
+    "unbekannt": ("Alter unbekannt", "age unknown"),
+}
+
+SEXES: dict[str, Words] = {
+    "f": ("weiblich", "female"),
+    "m": ("männlich", "male"),
+    "x": ("divers", "diverse"),
+    "unbekannt": ("Geschlecht unbekannt", "sex unknown"),
+}
+
+SEVERITIES: dict[str, Words] = {"ERROR": ("blockierend", "blocking"), "WARN": ("Warnung", "warning")}
+
+LINK_METHODS: dict[str, Words] = {
+    "azr": ("über die AZR-Nummer", "by AZR number"),
+    "deterministic": ("exakt (gleiche Merkmale)", "exact (same attributes)"),
+    "probabilistic": ("probabilistisch (ähnliche Merkmale)", "probabilistic (similar attributes)"),
 }
 
 # Keys of the manifest's `linkage` summary, as documented and as the publisher writes them.
-LINKAGE: dict[str, str] = {
-    "records": "Datensätze",
-    "source_records": "Datensätze aus den Quellen",
-    "identity_records": "Identitätsdatensätze",
-    "persons": "Personen",
-    "persons_in_journey": "Personen in den Verläufen",
-    "new_persons": "neue Personen in diesem Lauf",
-    "merges": "zusammengeführte Identitäten",
-    "splits": "getrennte Identitäten",
-    "singletons": "Personen mit nur einem Datensatz",
-    "deterministic_links": "Verknüpfungen exakt",
-    "probabilistic_links": "Verknüpfungen probabilistisch",
-    "links_by_method": "Verknüpfungen je Verfahren",
-    "model_version": "Modellversion",
-    "run_id": "Lauf-ID",
-    "finished_at": "abgeschlossen",
-    "seconds": "Laufzeit (Sekunden)",
+LINKAGE: dict[str, Words] = {
+    "records": ("Datensätze", "records"),
+    "source_records": ("Datensätze aus den Quellen", "source records"),
+    "identity_records": ("Identitätsdatensätze", "identity records"),
+    "persons": ("Personen", "persons"),
+    "persons_in_journey": ("Personen in den Verläufen", "persons in the journeys"),
+    "new_persons": ("neue Personen in diesem Lauf", "new persons in this run"),
+    "merges": ("zusammengeführte Identitäten", "merged identities"),
+    "splits": ("getrennte Identitäten", "split identities"),
+    "singletons": ("Personen mit nur einem Datensatz", "persons with a single record"),
+    "deterministic_links": ("Verknüpfungen exakt", "exact links"),
+    "probabilistic_links": ("Verknüpfungen probabilistisch", "probabilistic links"),
+    "links_by_method": ("Verknüpfungen je Verfahren", "links by method"),
+    "model_version": ("Modellversion", "model version"),
+    "run_id": ("Lauf-ID", "run id"),
+    "finished_at": ("abgeschlossen", "finished"),
+    "seconds": ("Laufzeit (Sekunden)", "run time (seconds)"),
 }
 
-COLUMNS: dict[str, str] = {
-    "city": "Stadt",
-    "month": "Monat",
-    "year": "Jahr",
-    "agency_set": "Zuständige Behörden",
-    "legal_circle": "Rechtskreis",
-    "persons": "Personen",
-    "entries": "Zugänge ins SGB II",
-    "entries_with_asylblg_end": "davon mit bekanntem Ende AsylbLG",
-    "gap_days_median": "Lücke in Tagen (Median)",
-    "gap_days_p90": "Lücke in Tagen (90-%-Wert)",
-    "gap_over_30_days": "Lücke über 30 Tage (Personen)",
-    "cohort_year": "Kohorte (Jahr)",
-    "reference": "Gemessen",
-    "milestone": "Meilenstein",
-    "reached": "Erreicht (Personen)",
-    "reached_share": "Anteil erreicht",
-    "days_median": "Tage bis dahin (Median)",
-    "profile_code": "Profil",
-    "profile_group": "Profilgruppe",
-    "in_care": "Betreut vom Jugendamt",
-    "unaccompanied_in_care": "davon unbegleitet",
-    "turning_18": "Werden 18 im Monat",
-    "follow_up": "Anschluss nach der Jugendhilfe",
-    "agency": "Behörde",
-    "file_name": "Datei",
-    "rows_read": "Zeilen gelesen",
-    "rows_loaded": "Zeilen geladen",
-    "rows_quarantined": "Zeilen in Quarantäne",
-    "sha256": "Prüfsumme (SHA-256)",
-    "message": "Meldung",
+COLUMNS: dict[str, Words] = {
+    "city": ("Stadt", "City"),
+    "month": ("Monat", "Month"),
+    "year": ("Jahr", "Year"),
+    "agency_set": ("Zuständige Behörden", "Responsible agencies"),
+    "legal_circle": ("Rechtskreis", "Legal circle"),
+    "persons": ("Personen", "Persons"),
+    "entries": ("Zugänge ins SGB II", "Entries into SGB II"),
+    "entries_with_asylblg_end": ("davon mit bekanntem Ende AsylbLG", "of which with known end of AsylbLG"),
+    "gap_days_median": ("Lücke in Tagen (Median)", "Gap in days (median)"),
+    "gap_days_p90": ("Lücke in Tagen (90-%-Wert)", "Gap in days (90th percentile)"),
+    "gap_over_30_days": ("Lücke über 30 Tage (Personen)", "Gap over 30 days (persons)"),
+    "cohort_year": ("Jahrgang", "Cohort"),
+    "reference": ("Gemessen", "Measured"),
+    "milestone": ("Meilenstein", "Milestone"),
+    "reached": ("Erreicht (Personen)", "Reached (persons)"),
+    "profile_code": ("Profil", "Profile"),
+    "profile_group": ("Profilgruppe", "Profile group"),
+    "in_care": ("Betreut vom Jugendamt", "In youth-office care"),
+    "unaccompanied_in_care": ("davon unbegleitet", "of which unaccompanied"),
+    "turning_18": ("Werden 18 im Jahr", "Turning 18 this year"),
+    "follow_up": ("Anschluss nach der Jugendhilfe", "After youth welfare"),
+    "agency": ("Behörde", "Agency"),
+    "file_name": ("Datei", "File"),
+    "rows_read": ("Zeilen gelesen", "Rows read"),
+    "rows_loaded": ("Zeilen geladen", "Rows loaded"),
+    "rows_quarantined": ("Zeilen in Quarantäne", "Rows quarantined"),
+    "sha256": ("Prüfsumme (SHA-256)", "Checksum (SHA-256)"),
+    "message": ("Meldung", "Message"),
+    "nationality_group": ("Nationalität", "Nationality"),
+    "age_band": ("Altersgruppe", "Age band"),
+    "sex": ("Geschlecht", "Sex"),
+    "from_circle": ("von", "from"),
+    "to_circle": ("nach", "to"),
+    "step": ("Schritt", "Step"),
+    "population": ("Einwohner", "Inhabitants"),
 }
 
 
-def label(codes: Mapping[str, str], code: object) -> str:
-    """The German word for a code; the code itself when it has none (case-insensitive lookup)."""
+def words(pair: Words, lang: Language | None = None) -> str:
+    """One of a `(German, English)` pair."""
+    return pair[1] if (lang or current()) == "en" else pair[0]
+
+
+def label(codes: Mapping[str, Words], code: object, lang: Language | None = None) -> str:
+    """The word for a code; the code itself when it has none (case-insensitive lookup)."""
     text = "" if code is None else str(code)
     if text in codes:
-        return codes[text]
+        return words(codes[text], lang)
     folded = {key.casefold(): value for key, value in codes.items()}
-    return folded.get(text.casefold(), text)
+    pair = folded.get(text.casefold())
+    return words(pair, lang) if pair else text
 
 
-def known_first(codes: Iterable[object], known: Mapping[str, str]) -> list[str]:
+def known_first(codes: Iterable[object], known: Mapping[str, object]) -> list[str]:
     """The distinct codes: those with a label in their listed order, then any others sorted."""
     present = {str(code) for code in codes}
     listed = [code for code in known if code in present]
     return listed + sorted(present - set(listed))
 
 
-def agency_set(code: object) -> str:
+def app_title(lang: Language | None = None) -> str:
+    return words(APP_TITLE, lang)
+
+
+def city(code: object, lang: Language | None = None) -> str:
+    return label(CITIES, code, lang)
+
+
+def agency(code: object, lang: Language | None = None) -> str:
+    return label(AGENCIES, code, lang)
+
+
+def agency_set(code: object, lang: Language | None = None) -> str:
     """`abh+jobcenter` -> `Ausländerbehörde + Jobcenter`."""
-    return " + ".join(label(AGENCIES, part) for part in str(code).split("+"))
+    return " + ".join(label(AGENCIES, part, lang) for part in str(code).split("+"))
 
 
-def legal_circle(code: object) -> str:
-    return label(LEGAL_CIRCLES, code)
+def legal_circle(code: object, lang: Language | None = None) -> str:
+    return label(LEGAL_CIRCLES, code, lang)
 
 
-def reference(code: object) -> str:
-    return label(REFERENCES, code)
+def station(code: object, lang: Language | None = None) -> str:
+    return label(JOURNEY_STATIONS, code, lang)
 
 
-def milestone(code: object) -> str:
-    return label(MILESTONES, code)
+def reference(code: object, lang: Language | None = None) -> str:
+    return label(REFERENCES, code, lang)
 
 
-def profile(code: object) -> str:
+def milestone(code: object, lang: Language | None = None) -> str:
+    return label(MILESTONES, code, lang)
+
+
+def profile(code: object, lang: Language | None = None) -> str:
     """`EP` -> `EP Entwicklungsprofil`: the code stays visible because jobcenter staff use it."""
-    text = label(PROFILES, code)
+    text = label(PROFILES, code, lang)
     return text if text == str(code) else f"{code} {text}"
 
 
-def profile_group(code: object) -> str:
-    return label(PROFILE_GROUPS, code)
+def profile_group(code: object, lang: Language | None = None) -> str:
+    return label(PROFILE_GROUPS, code, lang)
 
 
-def follow_up(code: object) -> str:
-    return label(FOLLOW_UPS, code)
+def follow_up(code: object, lang: Language | None = None) -> str:
+    return label(FOLLOW_UPS, code, lang)
 
 
-def agency(code: object) -> str:
-    return label(AGENCIES, code)
+def nationality_group(code: object, lang: Language | None = None) -> str:
+    return label(NATIONALITY_GROUPS, code, lang)
 
 
-def link_method(code: object) -> str:
-    return label(LINK_METHODS, code)
+def age_band(code: object, lang: Language | None = None) -> str:
+    return label(AGE_BANDS, code, lang)
 
 
-def severity(code: object) -> str:
-    return label(SEVERITIES, code)
+def sex(code: object, lang: Language | None = None) -> str:
+    return label(SEXES, code, lang)
 
 
-def column(name: str) -> str:
-    """The German header of a release column."""
-    return COLUMNS.get(name, name)
+def link_method(code: object, lang: Language | None = None) -> str:
+    return label(LINK_METHODS, code, lang)
+
+
+def severity(code: object, lang: Language | None = None) -> str:
+    return label(SEVERITIES, code, lang)
+
+
+def column(name: str, lang: Language | None = None) -> str:
+    """The header of a release column."""
+    pair = COLUMNS.get(name)
+    return words(pair, lang) if pair else name

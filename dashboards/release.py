@@ -56,7 +56,21 @@ KPI_TABLES: dict[str, KpiContract] = {
     "kpi_profile_mix": KpiContract(("city", "month", "profile_code"), ("persons",), ("profile_group",)),
     "kpi_youth_care": KpiContract(("city", "month"), ("in_care", "unaccompanied_in_care", "turning_18")),
     "kpi_youth_follow_up": KpiContract(("city", "year", "follow_up"), ("persons",)),
+    "kpi_stock_by_group": KpiContract(
+        ("city", "month", "legal_circle", "nationality_group", "age_band", "sex"), ("persons",)
+    ),
+    "kpi_legal_circle_flows": KpiContract(
+        ("city", "step", "from_circle", "to_circle", "nationality_group", "age_band", "sex"), ("persons",)
+    ),
+    "kpi_milestone_life_table": KpiContract(
+        ("city", "cohort_year", "reference", "milestone", "nationality_group", "age_band", "sex", "month_since"),
+        ("at_risk", "reached", "censored"),
+    ),
+    "kpi_city_population": KpiContract(("city",), (), ("population",)),
 }
+# The attributes the sidebar can filter on; a table that has all three columns holds one row per
+# choice, with `alle` where it is summed over (see the marts' docs).
+GROUP_DIMENSIONS: tuple[str, ...] = ("nationality_group", "age_band", "sex")
 
 
 class ReleaseError(Exception):
@@ -150,15 +164,19 @@ def read_table(release: Release, name: str) -> pd.DataFrame:
     frame = _read_parquet(str(release.path.parent), release.release_id, file_name)
     contract = KPI_TABLES.get(name)
     if contract is not None:
-        missing = [c for c in (*contract.keys, *contract.measures) if c not in frame.columns]
+        missing = [c for c in (*contract.keys, *contract.measures, *contract.text_columns) if c not in frame.columns]
         if missing:
             raise ReleaseError(
                 f"Tabelle {name} in Veröffentlichung {release.release_id} hat nicht die erwarteten "
                 f"Spalten (es fehlen: {', '.join(missing)}). Bitte das Pipeline-Team informieren."
             )
-    if "month" in frame.columns:
-        frame["month"] = pd.to_datetime(frame["month"])
-    return frame
+    # pandas copies on write: a page that adds or changes a column changes its copy, not the cache.
+    return frame.copy(deep=False)
+
+
+def has_group_dimensions(frame: pd.DataFrame) -> bool:
+    """Whether a table can be narrowed by the sidebar's nationality, age and sex filters."""
+    return all(column in frame.columns for column in GROUP_DIMENSIONS)
 
 
 def missing_suppression_flags(frame: pd.DataFrame, name: str) -> list[str]:
@@ -171,18 +189,38 @@ def missing_suppression_flags(frame: pd.DataFrame, name: str) -> list[str]:
 
 def release_months(release: Release) -> list[date]:
     """All months that occur in the release's monthly KPI tables, sorted."""
-    months: set[date] = set()
-    for frame in _readable_kpi_tables(release, with_month=True):
-        months.update(ts.date() for ts in frame["month"].dropna().unique())
-    return sorted(months)
+    return list(_release_facts(str(release.path.parent), release.release_id)[0])
 
 
 def release_cities(release: Release) -> set[str]:
     """All city codes that occur in the release's KPI tables."""
+    return set(_release_facts(str(release.path.parent), release.release_id)[1])
+
+
+def group_values(release: Release) -> dict[str, list[str]]:
+    """Per filter attribute (nationality group, age band, sex), the values the release has (without `alle`)."""
+    return {k: list(v) for k, v in _release_facts(str(release.path.parent), release.release_id)[2].items()}
+
+
+# Releases never change, so what they contain is worked out once per release and process.
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _release_facts(root: str, release_id: str) -> tuple[tuple[date, ...], frozenset[str], dict[str, tuple[str, ...]]]:
+    chosen = open_release(release_id, Path(root))
+    months: set[date] = set()
     cities: set[str] = set()
-    for frame in _readable_kpi_tables(release):
-        cities.update(frame["city"].dropna().astype(str).unique())
-    return cities
+    groups: dict[str, set[str]] = {dimension: set() for dimension in GROUP_DIMENSIONS}
+    for name, frame in _readable_kpi_tables(chosen):
+        if KPI_TABLES[name].has_month:
+            months.update(ts.date() for ts in frame["month"].dropna().unique())
+        cities.update(str(city) for city in frame["city"].dropna().unique())
+        if has_group_dimensions(frame):
+            for dimension in GROUP_DIMENSIONS:
+                groups[dimension].update(str(v) for v in frame[dimension].dropna().unique())
+    return (
+        tuple(sorted(months)),
+        frozenset(cities),
+        {dimension: tuple(sorted(values - {"alle"})) for dimension, values in groups.items()},
+    )
 
 
 DELIVERY_COLUMNS = (
@@ -266,15 +304,14 @@ def parse_month(value: object) -> date | None:
         return None
 
 
-def _readable_kpi_tables(release: Release, *, with_month: bool = False) -> list[pd.DataFrame]:
+def _readable_kpi_tables(release: Release) -> list[tuple[str, pd.DataFrame]]:
     """The KPI tables that can be read; a broken table is reported by its own page, not here."""
     frames = []
     for name in release.table_names():
-        contract = KPI_TABLES.get(name)
-        if contract is None or (with_month and not contract.has_month):
+        if name not in KPI_TABLES:
             continue
         try:
-            frames.append(read_table(release, name))
+            frames.append((name, read_table(release, name)))
         except ReleaseError:
             continue
     return frames
@@ -305,10 +342,16 @@ def _read_manifest(root: str, release_id: str) -> dict[str, Any]:
     return manifest
 
 
-@st.cache_data(show_spinner=False)
+# A resource cache, not a data cache: st.cache_data would pickle a copy of each table on every read,
+# which for the grouped tables of a large city costs more than the page itself. Readers get a
+# shallow copy (see read_table), so the cached frame is never changed.
+@st.cache_resource(show_spinner=False, max_entries=256)
 def _read_parquet(root: str, release_id: str, file_name: str) -> pd.DataFrame:
     path = Path(root) / release_id / file_name
     try:
-        return pd.read_parquet(path, engine="pyarrow", dtype_backend="numpy_nullable")
+        frame = pd.read_parquet(path, engine="pyarrow", dtype_backend="numpy_nullable")
     except (OSError, ValueError) as error:
         raise ReleaseError(f"Tabelle {path} ist nicht lesbar: {error}") from error
+    if "month" in frame.columns:
+        frame["month"] = pd.to_datetime(frame["month"])
+    return frame

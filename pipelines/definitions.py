@@ -6,13 +6,17 @@ No logic lives here; each stage's folder holds its own assets, checks, sensors a
 import dagster as dg
 
 # Modules, not their `defs`: Dagster refuses a module with several Definitions objects in scope.
+from pipelines.alerts import definitions as alerts_stage
 from pipelines.dbt import definitions as dbt_stage
 from pipelines.ingest import definitions as ingest_stage
 from pipelines.ingest.assets import ingest_assets
 from pipelines.linkage import definitions as linkage_stage
+from pipelines.linkage.assets import PERSON_REGISTRY
+from pipelines.privacy import definitions as privacy_stage
 from pipelines.publish import definitions as publish_stage
 from pipelines.quality import definitions as quality_stage
 from pipelines.resources import PseudonymKeyResource, WarehouseResource
+from pipelines.runlock import in_process_executor_with_run_lock
 
 RAW = dg.AssetSelection.assets(*ingest_assets)
 
@@ -22,7 +26,17 @@ build_job = dg.define_asset_job(
     "build_job",
     selection=(dg.AssetSelection.all() - RAW) | dg.AssetSelection.checks_for_assets(*ingest_assets),
     description="dbt staging -> linkage -> dbt marts -> quality gates -> release.",
-    executor_def=dg.in_process_executor,
+    executor_def=in_process_executor_with_run_lock,
+)
+
+
+# Ingested deliveries -> staging -> person registry, without marts or publication: for data
+# engineers checking linkage on new deliveries, and for the linkage evaluation.
+linkage_job = dg.define_asset_job(
+    "linkage_job",
+    selection=(dg.AssetSelection.assets(PERSON_REGISTRY).upstream() - RAW).without_checks(),
+    description="dbt staging and identity records -> linkage -> person registry (no marts, no release).",
+    executor_def=in_process_executor_with_run_lock,
 )
 
 
@@ -37,15 +51,32 @@ def build_after_ingest(context: dg.RunStatusSensorContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}")
 
 
+# After the last agency's file is due (jobcenter: the 15th, plus 5 days' grace), whatever has arrived.
+monthly_refresh = dg.ScheduleDefinition(
+    name="monthly_refresh",
+    job=build_job,
+    cron_schedule="0 4 21 * *",
+    execution_timezone="Europe/Berlin",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="On the 21st of every month at 04:00: rebuild the marts and publish a release from the "
+    "deliveries at hand (late ones are reported by the freshness checks).",
+)
+
+
 defs = dg.Definitions.merge(
     ingest_stage.defs,
     dbt_stage.defs,
     linkage_stage.defs,
     quality_stage.defs,
     publish_stage.defs,
+    privacy_stage.defs,
+    alerts_stage.defs,
     dg.Definitions(
-        jobs=[build_job],
+        jobs=[build_job, linkage_job],
         sensors=[build_after_ingest],
+        schedules=[monthly_refresh],
         resources={"warehouse": WarehouseResource(), "pseudonym_key": PseudonymKeyResource()},
+        # Also for assets materialised ad hoc from the UI: one process, one run per data folder.
+        executor=in_process_executor_with_run_lock,
     ),
 )

@@ -2,11 +2,14 @@
 
 Used by ``make demo`` and by the integration tests. Runs are recorded in the Dagster
 instance under ``$DAGSTER_HOME`` and show up in the Dagster UI like any other run.
+Every entry point holds the run lock (``pipelines/runlock.py``): a second run on the same
+data folder is refused while one is running. ``python -m pipelines.runner`` runs it once.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 import dagster as dg
@@ -15,6 +18,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from pipelines.config import data_paths
 from pipelines.ingest.contract import all_contracts
 from pipelines.ingest.partitions import delivery_months
+from pipelines.runlock import RunLockedError, run_lock
 
 
 @dataclass
@@ -36,19 +40,47 @@ def instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def run_pipeline(months: list[str] | None = None, raise_on_error: bool = True) -> PipelineRun:
-    from pipelines.definitions import defs
+def run_ingest(months: list[str], raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+    """Ingest the given delivery months (all agencies) in one run."""
+    with run_lock(f"ingest of {months[0]}..{months[-1]} (pipelines.runner)"):
+        from pipelines.definitions import defs
 
-    months = months if months is not None else landed_months()
-    inst = instance()
-    ingest_result = None
-    if months:
+        inst = instance()
         inst.add_dynamic_partitions(delivery_months.name,
                                     [m for m in months if not inst.has_dynamic_partition(delivery_months.name, m)])
-        ingest_result = defs.resolve_job_def("ingest_job").execute_in_process(
+        return defs.resolve_job_def("ingest_job").execute_in_process(
             instance=inst,
             tags={ASSET_PARTITION_RANGE_START_TAG: months[0], ASSET_PARTITION_RANGE_END_TAG: months[-1]},
             raise_on_error=raise_on_error,
         )
-    build_result = defs.resolve_job_def("build_job").execute_in_process(instance=inst, raise_on_error=raise_on_error)
-    return PipelineRun(ingest_result, build_result)
+
+
+def run_job(name: str, raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+    """Run an unpartitioned job of the code location (``build_job``, ``linkage_job``)."""
+    with run_lock(f"{name} (pipelines.runner)"):
+        from pipelines.definitions import defs
+
+        return defs.resolve_job_def(name).execute_in_process(instance=instance(), raise_on_error=raise_on_error)
+
+
+def run_pipeline(months: list[str] | None = None, raise_on_error: bool = True) -> PipelineRun:
+    # One lock over both jobs, so that no other run slips in between ingest and build.
+    with run_lock("pipeline run: ingest_job then build_job (pipelines.runner)"):
+        months = months if months is not None else landed_months()
+        ingest_result = run_ingest(months, raise_on_error) if months else None
+        return PipelineRun(ingest_result, run_job("build_job", raise_on_error))
+
+
+def main() -> None:
+    """Ingest every landed month, build and publish; exit 75 (try again later) if another run holds the lock."""
+    try:
+        result = run_pipeline(raise_on_error=False)
+    except RunLockedError as refused:
+        print(refused, file=sys.stderr)
+        sys.exit(75)
+    ok = result.build.success and (result.ingest is None or result.ingest.success)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -21,6 +21,7 @@ from dashboards.formatting import (
     format_month_long,
     format_percent,
 )
+from dashboards.i18n import t
 
 # Close profiles in blues, far ones in oranges: the split the steering group asks about first.
 PROFILE_COLORS = {
@@ -45,10 +46,15 @@ def far_share(month_rows: pd.DataFrame) -> tuple[float | None, bool]:
 
 selection = filters.current()
 components.page_intro(
-    "Arbeitsmarktprofile",
-    "Wie nah am Arbeitsmarkt sind die Menschen im SGB II — wie viele brauchen erst Sprache, "
-    "Stabilisierung oder Unterstützung?",
+    t("Arbeitsmarktprofile", "Labour-market profiles"),
+    t(
+        "Wie nah am Arbeitsmarkt sind die Menschen im SGB II — wie viele brauchen erst Sprache, "
+        "Stabilisierung oder Unterstützung?",
+        "How close to the labour market are the people in SGB II — how many first need language, "
+        "stabilisation or assistance?",
+    ),
 )
+components.groups_not_applied(selection)
 
 profiles = filters.apply(components.read(selection, "kpi_profile_mix"), selection)
 codes = labels.known_first(profiles["profile_code"], labels.PROFILES)
@@ -61,7 +67,11 @@ chart, omitted = chart_values(profiles, ["persons"])
 
 month = selection.reference_month
 if month is not None:
-    st.caption(f"Anteil integrationsferner Profile im {format_month_long(month)} (Ende des gewählten Zeitraums)")
+    st.caption(
+        t("Anteil integrationsferner Profile im ", "Share of profiles far from the labour market in ")
+        + format_month_long(month)
+        + t(" (Ende des gewählten Zeitraums)", " (end of the chosen period)")
+    )
     latest = filters.at_month(chart, month)
     for column, city in zip(st.columns(len(selection.cities)), selection.cities, strict=True):
         share, partial = far_share(latest[latest["city"] == city])
@@ -69,7 +79,12 @@ if month is not None:
         column.metric(
             components.city_name(city),
             value,
-            help=f"{APPROXIMATE}: ohne gesperrte Felder berechnet (Geheimhaltung)." if partial else None,
+            help=t(
+                f"{APPROXIMATE}: ohne gesperrte Felder berechnet (Geheimhaltung).",
+                f"{APPROXIMATE}: computed without suppressed cells (confidentiality).",
+            )
+            if partial
+            else None,
         )
 
 bars = components.decoded(chart.dropna(subset=["persons"]), {"city": components.city_name})
@@ -85,7 +100,11 @@ figure = px.bar(
         "city": [components.city_name(code) for code in selection.cities],
         "Profil": [labels.profile(code) for code in codes],
     },
-    labels={"month": "", "persons": "Personen im SGB II am Monatsende", "city": "Stadt"},
+    labels={
+        "month": "",
+        "persons": t("Personen im SGB II am Monatsende", "Persons in SGB II at month end"),
+        "city": "",
+    },
 )
 components.show_chart(components.month_axis(figure), omitted=omitted, selection=selection, key="chart-profile")
 components.show_table(

@@ -1,9 +1,11 @@
-"""Überblick: the headline figures per city for one month, and how they changed since the month before.
+"""Überblick: the headline figures per city for one month, against the month before and the year before.
 
-The month is the end of the period chosen in the sidebar. "Persons known to any agency" is the
-sum over the disjoint agency sets of `kpi_persons_by_agency`; when some of those cells are
-suppressed, the sum leaves them out and is shown as a lower bound (`mind.`), because an exact
-total next to the published cells would give the suppressed cell away.
+The month is the end of the period chosen in the sidebar. Stock figures come from
+`kpi_stock_by_group`, which publishes one row per group of people (nationality, age band, sex or
+all) and "in any circle" as its own row (`legal_circle = alle`), so the headline "persons known to
+any agency" is a published count, not a sum of cells. Entries into SGB II exist for all persons
+only; with a group filter they are left out and the page says so. An optional second release
+(sidebar) shows the same month as published there, e.g. before late deliveries arrived.
 """
 
 from __future__ import annotations
@@ -14,115 +16,69 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from dashboards import components, filters, labels
+from dashboards import components, figures, filters, labels
 from dashboards.filters import Selection
 from dashboards.formatting import (
-    LOWER_BOUND,
     Column,
     cell_text,
     chart_values,
     format_month,
     format_month_long,
     format_signed_count,
-    suppressed_mask,
     suppression_legend,
 )
+from dashboards.i18n import t
 
-KNOWN = "known"
-ENTRIES = "entries"
-FIGURE_LABELS = {
-    KNOWN: "Personen bei mindestens einer Behörde",
-    ENTRIES: "Zugänge ins SGB II im Monat",
-}
-FIGURE_HELP = {
-    KNOWN: "Personen mit laufendem Fall bei Ausländerbehörde, Jobcenter oder Jugendamt am Monatsende; "
-    "wer bei mehreren Behörden bekannt ist, zählt einmal.",
-    ENTRIES: "Personen, die in diesem Monat ins SGB II (Jobcenter) gewechselt sind.",
-}
+KNOWN = "stock:" + figures.STOCK_ANY
+ENTRIES = figures.ENTRIES
 STOCK_PREFIX = "stock:"
 
 
-def headline_figures(selection: Selection) -> pd.DataFrame:
-    """All headline figures per city and month: `city, month, figure, value` plus flags.
+figure_label = figures.figure_label
 
-    `value_suppressed`: published as suppressed. `value_incomplete`: a sum without suppressed cells.
-    """
-    agency = filters.apply(components.read(selection, "kpi_persons_by_agency"), selection, period=False)
-    hidden = suppressed_mask(agency, "persons")
-    known = (
-        agency.assign(
-            shown=agency["persons"].astype("Float64").where(~hidden),
-            published=agency["persons"].notna() & ~hidden,
+
+def figure_help(code: str) -> str | None:
+    if code.startswith(STOCK_PREFIX) and code != KNOWN:
+        return figure_label(code) + t(
+            ": Personen mit offenem Fall am Monatsende.", ": persons with an open case at month end."
         )
-        .groupby(["city", "month"], as_index=False)
-        .agg(value=("shown", "sum"), published=("published", "sum"), cells=("persons", "size"))
-    )
-    known["figure"] = KNOWN
-    known["value_suppressed"] = known["published"] == 0
-    known["value_incomplete"] = (known["published"] > 0) & (known["published"] < known["cells"])
-    known["value"] = known["value"].where(~known["value_suppressed"])
-
-    stock = filters.apply(components.read(selection, "kpi_legal_circle_stock"), selection, period=False)
-    stock = stock.assign(
-        figure=STOCK_PREFIX + stock["legal_circle"].astype(str),
-        value=stock["persons"].astype("Float64"),
-        value_suppressed=suppressed_mask(stock, "persons"),
-        value_incomplete=False,
-    )
-
-    entries = filters.apply(components.read(selection, "kpi_sgb2_transitions"), selection, period=False)
-    entries = entries.assign(
-        figure=ENTRIES,
-        value=entries["entries"].astype("Float64"),
-        value_suppressed=suppressed_mask(entries, "entries"),
-        value_incomplete=False,
-    )
-    columns = ["city", "month", "figure", "value", "value_suppressed", "value_incomplete"]
-    return pd.concat([known[columns], stock[columns], entries[columns]], ignore_index=True)
+    if code == KNOWN:
+        return t(
+            "Personen mit laufendem Fall bei Ausländerbehörde, Jobcenter oder Jugendamt am Monatsende; "
+            "wer bei mehreren Behörden bekannt ist, zählt einmal.",
+            "Persons with an open case at the immigration office, jobcenter or youth office at month end; "
+            "a person known to several agencies counts once.",
+        )
+    if code == ENTRIES:
+        return t(
+            "Personen, die in diesem Monat ins SGB II (Jobcenter) gewechselt sind.",
+            "Persons who moved into SGB II (jobcenter) in this month.",
+        )
+    return None
 
 
-def compare_months(figures: pd.DataFrame, month: date, previous: date | None) -> pd.DataFrame:
-    """One row per city and figure: value in `month`, in `previous`, and the change.
+def headline_figures(selection: Selection, chosen_release=None) -> pd.DataFrame:
+    """All headline figures per city and month: `city, month, figure, value, value_suppressed`."""
+    chosen = selection if chosen_release is None else _with_release(selection, chosen_release)
+    stock = filters.apply(components.read(chosen, "kpi_stock_by_group"), chosen, period=False)
+    parts = [figures.stock_figures(stock)]
+    if not selection.group_filtered:
+        entries = filters.apply(components.read(chosen, "kpi_sgb2_transitions"), chosen, period=False)
+        parts.append(figures.measure_figures(entries, "entries", ENTRIES))
+    return pd.concat(parts, ignore_index=True)
 
-    A change that involves a suppressed value is itself suppressed (it would reveal that value);
-    a change between lower bounds means nothing and is left empty.
-    """
-    now = filters.at_month(figures, month).drop(columns="month")
-    before = filters.at_month(figures, previous).drop(columns="month")
-    table = now.merge(before, on=["city", "figure"], how="left", suffixes=("", "_previous"))
-    table["previous_suppressed"] = table["value_suppressed_previous"].astype("boolean").fillna(False)
-    table["previous_incomplete"] = table["value_incomplete_previous"].astype("boolean").fillna(False)
-    table["change_suppressed"] = table["value_suppressed"] | table["previous_suppressed"]
-    exact = ~(table["change_suppressed"] | table["value_incomplete"] | table["previous_incomplete"])
-    table["change"] = (table["value"] - table["value_previous"]).where(exact)
-    return table.rename(columns={"value_previous": "previous"})[
-        [
-            "city",
-            "figure",
-            "value",
-            "value_suppressed",
-            "value_incomplete",
-            "previous",
-            "previous_suppressed",
-            "previous_incomplete",
-            "change",
-            "change_suppressed",
-        ]
-    ]
+
+def _with_release(selection: Selection, other) -> Selection:
+    from dataclasses import replace
+
+    return replace(selection, release=other)
 
 
 def figure_order(codes: pd.Series) -> list[str]:
     """Total first, then the legal circles along the journey, then SGB II entries."""
-    stock = [str(code).removeprefix(STOCK_PREFIX) for code in codes if str(code).startswith(STOCK_PREFIX)]
+    stock = [str(c).removeprefix(STOCK_PREFIX) for c in codes if str(c).startswith(STOCK_PREFIX) and str(c) != KNOWN]
     circles = [STOCK_PREFIX + circle for circle in labels.known_first(stock, labels.LEGAL_CIRCLES)]
     return [KNOWN, *circles, ENTRIES]
-
-
-def figure_label(code: object) -> str:
-    text = str(code)
-    if text.startswith(STOCK_PREFIX):
-        return "Bestand " + labels.label(labels.LEGAL_CIRCLES, text.removeprefix(STOCK_PREFIX))
-    return FIGURE_LABELS.get(text, text)
 
 
 def show_city(city: str, rows: pd.DataFrame, order: list[str], previous: date | None) -> None:
@@ -136,52 +92,89 @@ def show_city(city: str, rows: pd.DataFrame, order: list[str], previous: date | 
                 continue
             for column, figure in zip(st.columns(len(present)), present, strict=True):
                 row = by_figure.loc[figure]
-                change = row["change"]
+                change = row["change_previous"]
                 column.metric(
-                    figure_label(figure),
-                    cell_text(row["value"], suppressed=row["value_suppressed"], incomplete=row["value_incomplete"]),
+                    figure_label(figure, short=True),
+                    cell_text(row["value"], suppressed=bool(row["value_suppressed"])),
                     delta=None if pd.isna(change) else format_signed_count(change),
                     delta_color="off",
-                    delta_description=f"zu {format_month(previous)}" if previous and not pd.isna(change) else None,
-                    help=FIGURE_HELP.get(figure),
+                    delta_description=t("zu ", "vs ") + format_month(previous)
+                    if previous and not pd.isna(change)
+                    else None,
+                    help=figure_help(figure),
                 )
 
 
 selection = filters.current()
 components.page_intro(
-    "Überblick",
-    "Wie viele Menschen betreuen die Behörden in jeder Stadt, in welchem Rechtskreis — "
-    "und was hat sich seit dem Vormonat verändert?",
+    t("Überblick", "Overview"),
+    t(
+        "Wie viele Menschen betreuen die Behörden in jeder Stadt, in welchem Rechtskreis — "
+        "und was hat sich seit dem Vormonat und dem Vorjahr verändert?",
+        "How many people do the agencies serve in each city, in which legal circle — "
+        "and what changed since the month and the year before?",
+    ),
 )
 month = selection.reference_month
 if month is None:
-    st.info(components.NO_ROWS_MESSAGE)
+    st.info(components.no_rows_message())
     st.stop()
-previous = selection.previous_month
+previous, previous_year = selection.previous_month, selection.previous_year_month
 st.caption(
-    f"Stichmonat {format_month_long(month)} (Ende des gewählten Zeitraums)"
-    + (f", verglichen mit {format_month_long(previous)}." if previous else "; kein Vormonat in den Daten.")
+    t("Stichmonat ", "Month ")
+    + format_month_long(month)
+    + t(" (Ende des gewählten Zeitraums)", " (end of the chosen period)")
+    + (t(", verglichen mit ", ", compared with ") + format_month_long(previous) if previous else "")
+    + (t(" und ", " and ") + format_month_long(previous_year) if previous_year else "")
+    + ". "
+    + t("Personengruppe: ", "Group of people: ")
+    + selection.describe_groups()
+    + "."
 )
+if selection.group_filtered:
+    st.caption(
+        t(
+            "Zugänge ins SGB II gibt es nur für alle Personen; bei gewählter Personengruppe fehlen sie hier.",
+            "Entries into SGB II exist for all persons only; with a group chosen they are left out here.",
+        )
+    )
 
-compared = compare_months(headline_figures(selection), month, previous)
+if components.combination_not_published(
+    selection, filters.apply(components.read(selection, "kpi_stock_by_group"), selection, period=False)
+):
+    st.stop()
+all_figures = headline_figures(selection)
+compared = figures.compare_months(all_figures, month, previous, previous_year)
 order = figure_order(compared["figure"])
 compared["figure"] = pd.Categorical(compared["figure"], categories=order, ordered=True)
 compared = components.ordered(compared, selection, by=["figure"])
+if selection.compare is not None:
+    other = figures.compare_months(headline_figures(selection, selection.compare), month, None, None)
+    other = other.rename(columns={"value": "value_other", "value_suppressed": "value_other_suppressed"})
+    compared = compared.merge(
+        other[["city", "figure", "value_other", "value_other_suppressed"]].assign(
+            figure=lambda f: pd.Categorical(f["figure"], categories=order, ordered=True)
+        ),
+        on=["city", "figure"],
+        how="left",
+    )
+    compared["value_other_suppressed"] = compared["value_other_suppressed"].astype("boolean").fillna(False)
 
 for city in selection.cities:
     show_city(city, compared[compared["city"] == city], order, previous)
-if compared["value_suppressed"].any() or compared["value_incomplete"].any():
-    st.caption(
-        suppression_legend(selection.threshold)
-        + f". {LOWER_BOUND} = Summe ohne gesperrte Felder, die wahre Zahl ist höher."
-    )
+if compared["value_suppressed"].any():
+    components.legend_caption(suppression_legend(selection.threshold))
 
-st.subheader("Bestand je Rechtskreis im Vergleich")
+st.subheader(t("Bestand je Rechtskreis im Vergleich", "Stock per legal circle, compared"))
 stock_rows = compared[compared["figure"].astype(str).str.startswith(STOCK_PREFIX)]
 chart, omitted = chart_values(stock_rows, ["value"])
 chart = chart.dropna(subset=["value"]).assign(
     Stadt=lambda f: f["city"].map(components.city_name),
-    Rechtskreis=lambda f: f["figure"].map(figure_label).astype(str),
+    Rechtskreis=lambda f: (
+        f["figure"]
+        .map(lambda code: t("insgesamt", "in total") if code == KNOWN else figure_label(code, short=True))
+        .astype(str)
+    ),
 )
 figure = px.bar(
     chart,
@@ -189,22 +182,61 @@ figure = px.bar(
     y="value",
     color="Stadt",
     barmode="group",
-    color_discrete_map=components.CITY_COLORS,
-    labels={"value": f"Personen am Ende {format_month(month)}", "Rechtskreis": ""},
+    color_discrete_map=components.city_colors(),
+    category_orders={"Stadt": components.city_order(selection)},
+    labels={
+        "value": t("Personen am Ende ", "Persons at the end of ") + format_month(month),
+        "Rechtskreis": "",
+        "Stadt": t("Stadt", "City"),
+    },
 )
 components.show_chart(figure, omitted=omitted, selection=selection, key="chart-ueberblick")
 
-table = compared.assign(figure=compared["figure"].astype(str))
-components.show_table(
-    table,
-    [
-        Column("city", labels.column("city"), decode=components.city_name),
-        Column("figure", "Kennzahl", decode=figure_label),
-        Column("value", format_month(month), "count"),
-        Column("previous", f"Vormonat {format_month(previous)}" if previous else "Vormonat", "count"),
-        Column("change", "Veränderung", "change"),
-    ],
-    key="tabelle-ueberblick",
-    selection=selection,
-    file_stem="ueberblick",
+st.subheader(t("Entwicklung im gewählten Zeitraum", "Development over the chosen period"))
+trend = all_figures[all_figures["figure"] == KNOWN]
+if selection.period is not None:
+    start, end = (pd.Timestamp(m) for m in selection.period)
+    trend = trend[trend["month"].between(start, end)]
+trend_chart, trend_omitted = chart_values(trend, ["value"])
+trend_chart = components.decoded(trend_chart, {"city": components.city_name})
+figure = px.line(
+    trend_chart,
+    x="month",
+    y="value",
+    color="city",
+    markers=True,
+    color_discrete_map=components.city_colors(),
+    category_orders={"city": components.city_order(selection)},
+    labels={"month": "", "value": figure_label(KNOWN), "city": t("Stadt", "City")},
 )
+components.show_chart(
+    components.month_axis(figure), omitted=trend_omitted, selection=selection, key="chart-ueberblick-verlauf"
+)
+
+table = compared.assign(figure=compared["figure"].astype(str))
+columns = [
+    Column("city", labels.column("city"), decode=components.city_name),
+    Column("figure", t("Kennzahl", "Figure"), decode=figure_label),
+    Column("value", format_month(month), "count"),
+    Column(
+        "value_previous", t("Vormonat", "Previous month") + (f" {format_month(previous)}" if previous else ""), "count"
+    ),
+    Column("change_previous", t("Veränderung zum Vormonat", "Change vs previous month"), "change"),
+    Column(
+        "value_year",
+        t("Vorjahresmonat", "Same month last year") + (f" {format_month(previous_year)}" if previous_year else ""),
+        "count",
+    ),
+    Column("change_year", t("Veränderung zum Vorjahr", "Change vs last year"), "change"),
+]
+if selection.compare is not None:
+    from dashboards.filters import release_label
+
+    columns.append(
+        Column(
+            "value_other",
+            t("in Veröffentlichung ", "in release ") + release_label(selection.compare.release_id),
+            "count",
+        )
+    )
+components.show_table(table, columns, key="tabelle-ueberblick", selection=selection, file_stem="ueberblick")

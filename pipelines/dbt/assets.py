@@ -14,6 +14,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.dbt.project import dbt_project
+from pipelines.dbt.severity import with_declared_severity
 from pipelines.dbt.translator import IntegrationTranslator
 
 project = dbt_project()
@@ -24,10 +25,10 @@ POST_LINKAGE = "tag:post_linkage"
 @dbt_assets(manifest=project.manifest_path, project=project, select=PRE_LINKAGE, name="dbt_pre_linkage",
             dagster_dbt_translator=IntegrationTranslator())
 def dbt_pre_linkage(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from with_declared_severity(context, dbt.cli(["build"], context=context).stream())
 
 
 @dbt_assets(manifest=project.manifest_path, project=project, select=POST_LINKAGE, name="dbt_post_linkage",
             dagster_dbt_translator=IntegrationTranslator())
 def dbt_post_linkage(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from with_declared_severity(context, dbt.cli(["build"], context=context).stream())

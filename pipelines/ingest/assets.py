@@ -7,6 +7,7 @@ from pipelines.config import data_paths
 from pipelines.ingest.contract import Contract, all_contracts
 from pipelines.ingest.delivery import delivery_files, ingest_file
 from pipelines.ingest.encodings import Encoder
+from pipelines.ingest.keys import ensure_key_matches_warehouse
 from pipelines.ingest.partitions import delivery_months
 from pipelines.resources import PseudonymKeyResource, WarehouseResource
 
@@ -37,6 +38,7 @@ def build_ingest_asset(contract: Contract) -> dg.AssetsDefinition:
         landing = data_paths().landing
         outcomes = []
         with warehouse.connect() as con:
+            ensure_key_matches_warehouse(con, key)  # after a key rotation: refuse a run with the old key
             for month in sorted(context.partition_keys):
                 files = delivery_files(landing, contract, month)
                 if not files:

@@ -65,6 +65,30 @@ class FileLayout:
 
 
 @dataclass(frozen=True)
+class DeliverySchedule:
+    """When the agency's file for a reporting period is due, and how late it may be before it counts as late.
+
+    The file for a period (a month, or the last month of a quarter) is due on ``due_day`` of the following
+    month; after a further ``grace_days`` a missing file fails the freshness check and stewards are alerted.
+    ``blocking``: whether a late file also stops the next release (default: a warning only, the release
+    then shows the agency's older month).
+    """
+
+    cadence: Literal["monthly", "quarterly"] = "monthly"
+    due_day: int = 10
+    grace_days: int = 5
+    blocking: bool = False
+
+    def __post_init__(self) -> None:
+        if self.cadence not in ("monthly", "quarterly"):
+            raise ValueError(f"delivery cadence {self.cadence!r}: expected monthly or quarterly")
+        if not 1 <= self.due_day <= 28:
+            raise ValueError(f"delivery due_day {self.due_day}: expected a day 1..28 (valid in every month)")
+        if self.grace_days < 0:
+            raise ValueError(f"delivery grace_days {self.grace_days}: must not be negative")
+
+
+@dataclass(frozen=True)
 class Contract:
     agency: str
     table: str
@@ -73,6 +97,7 @@ class Contract:
     columns: tuple[Column, ...]
     event_id_within_record: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    delivery: DeliverySchedule = field(default_factory=DeliverySchedule)
 
     @property
     def column_names(self) -> list[str]:
@@ -116,6 +141,7 @@ def load_contract(path: Path) -> Contract:
         file=FileLayout(**raw["file"]),
         columns=tuple(_column(c) for c in raw["columns"]),
         event_id_within_record=bool(raw.get("event_id_within_record", False)),
+        delivery=DeliverySchedule(**raw.get("delivery", {})),
     )
 
 

@@ -1,4 +1,11 @@
-"""Ingest one delivery file end to end: find, fingerprint, read, check, pseudonymise, load."""
+"""Ingest one delivery file end to end: find, fingerprint, read, check, pseudonymise, load.
+
+Whatever a file holds, ingesting it ends in one of two outcomes, both written to the
+delivery register: ``loaded`` (good rows in ``raw.*``, bad rows in ``meta.quarantine`` with
+file, row, field and reason) or ``rejected`` (nothing loaded; the message says why and what
+to do). A file whose bytes were already loaded under another name is rejected as a
+duplicate: the same extract delivered twice would otherwise count its people twice.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ import pandas as pd
 
 from pipelines.ingest.contract import Contract
 from pipelines.ingest.encodings import Encoder
-from pipelines.ingest.load import Delivery, DeliveryOutcome, write_delivery
+from pipelines.ingest.load import Delivery, DeliveryOutcome, ensure_tables, write_delivery
 from pipelines.ingest.pseudonymise import raw_rows
 from pipelines.ingest.readers import DeliveryError, RowProblem, read_delivery
 from pipelines.ingest.validate import check_rows
@@ -50,8 +57,35 @@ def month_end(month: str) -> dt.date:
 
 
 def _line_count(data: bytes) -> int:
+    """Data lines of a refused CSV (its rows count as quarantined): lines after the header."""
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     return max(lines - 1, 0)
+
+
+def earlier_copy(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> DeliveryError | None:
+    """The refusal for a file whose exact bytes were loaded before under another name, else None.
+
+    Re-delivering the same file under its own name is a re-run (it replaces its month, which
+    changes nothing). The same bytes under a second name, e.g. March's extract sent again as
+    April's, would load the same people into a second month. A header without rows is not
+    compared: two empty months are legitimately identical.
+    """
+    earlier = con.execute(
+        """select file_name, delivery_month, ingested_at from meta.deliveries
+           where agency = ? and sha256 = ? and status = 'loaded' and rows_read > 0 and file_name <> ?
+           order by ingested_at limit 1""",
+        [delivery.agency, delivery.sha256, delivery.file_name],
+    ).fetchone()
+    if earlier is None:
+        return None
+    file_name, month, ingested_at = earlier
+    return DeliveryError(
+        delivery.file_name,
+        f"identical (sha256 {delivery.sha256[:12]}...) to {file_name}, loaded for {month} on "
+        f"{ingested_at:%Y-%m-%d %H:%M} UTC: the same file under a second name is refused and nothing of it "
+        f"is loaded. Ask the agency for the right file for {delivery.month}",
+    )
 
 
 def ingest_file(
@@ -70,7 +104,11 @@ def ingest_file(
         agency=contract.agency, city=city, month=month, file_name=path.name, sha256=sha256,
         size_bytes=len(data),
     )
+    ensure_tables(con, contract)
     try:
+        duplicate = earlier_copy(con, delivery)
+        if duplicate is not None:
+            raise duplicate
         read = read_delivery(path, contract)
         checked = check_rows(read.rows, contract, month_end(month))
         rows = raw_rows(checked, contract, encoder, city)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from pipelines.crashpoints import pause_point
 from pipelines.ingest.contract import Contract
 from pipelines.ingest.readers import RowProblem
 
@@ -32,6 +33,7 @@ COMMON_COLUMNS: dict[str, str] = {
     "given_name_phonetic": "VARCHAR",
     "family_name_bloom": "BIT",
     "given_name_bloom": "BIT",
+    "azr_bloom": "BIT",
     "birth_year": "INTEGER",
     "birth_date_hash": "VARCHAR",
     "birth_date_precision": "VARCHAR",
@@ -144,6 +146,7 @@ def write_delivery(
              delivery.sha256, delivery.size_bytes, rows_read, outcome.rows_loaded, quarantined_rows,
              status, message, dt.datetime.now(dt.UTC).replace(tzinfo=None), run_id, status != "loaded"],
         )
+        pause_point("ingest-before-commit")  # fault tests kill the run here: the transaction must vanish
         con.execute("commit")
     except Exception:
         con.execute("rollback")

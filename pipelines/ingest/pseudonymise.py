@@ -17,7 +17,7 @@ from pipelines.ingest.validate import Checked
 IDENTITY_COLUMNS = [
     "record_ref", "event_ref", "household_ref", "azr_hash",
     "family_name_hash", "family_name_phonetic", "family_name_bloom",
-    "given_name_hash", "given_name_phonetic", "given_name_bloom",
+    "given_name_hash", "given_name_phonetic", "given_name_bloom", "azr_bloom",
     "birth_year", "birth_date_hash", "birth_date_precision", "sex", "postcode", "district",
 ]
 
@@ -47,6 +47,7 @@ def raw_rows(checked: Checked, contract: Contract, encoder: Encoder, city: str) 
     # AZR numbers are national: one namespace for all agencies so that equal numbers link.
     azr_digits = _column_or_empty(checked, contract, "azr").str.replace(r"\D", "", regex=True)
     out["azr_hash"] = encoder.pseudonym(azr_digits, "azr")
+    out["azr_bloom"] = encoder.digits_bloom(azr_digits)
 
     out = out.join(encoder.name_encodings(_column_or_empty(checked, contract, "family_name"), "family_name",
                                           first_token_only=False))

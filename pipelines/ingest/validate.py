@@ -8,8 +8,10 @@ never appear in a reason (they would leak into the warehouse through quarantine)
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pipelines.ingest.contract import Column, Contract
@@ -17,6 +19,10 @@ from pipelines.ingest.readers import RowProblem
 
 EARLIEST_PLAUSIBLE = pd.Timestamp("1900-01-01")
 REDACTED = "<redacted>"
+# No field of any contract comes near this; a longer value is a broken export (or an attack), not data.
+MAX_FIELD_CHARS = 1000
+# Control characters (NUL, line breaks, ...) do not occur in any field of a clean export; tab is tolerated.
+CONTROL_CHARACTERS = "[\x00-\x08\x0a-\x1f\x7f]"
 
 
 @dataclass
@@ -44,14 +50,49 @@ def human_formats(formats: tuple[str, ...]) -> str:
     return " or ".join(readable)
 
 
+_FORMAT_PARTS = {"%d": "(?P<d>[0-9]{1,2})", "%m": "(?P<m>[0-9]{1,2})", "%Y": "(?P<y>[0-9]{4})"}
+
+
+def _format_regex(fmt: str) -> str:
+    """'%d.%m.%Y' -> a pattern with named groups d, m, y: ASCII digits only, day and month 1-2 digits."""
+    pattern, i = "", 0
+    while i < len(fmt):
+        part = fmt[i:i + 2]
+        if part in _FORMAT_PARTS:
+            pattern += _FORMAT_PARTS[part]
+            i += 2
+        else:
+            pattern += re.escape(fmt[i])
+            i += 1
+    return f"^{pattern}$"
+
+
 def parse_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
-    """Parse with the first format that fits each value; NaT where none does."""
+    """Parse with the first format that fits each value; NaT where none does.
+
+    Deliberately strict, and the same for every value: ASCII digits in the contract's layout
+    and a day that exists in its month (31.02. and month 13 are not dates). Anything else is
+    left unparsed for the row check to quarantine, rather than guessed at by a lenient parser.
+    Years 1..9999 parse, so that a date far in the future is reported as such.
+    """
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[s]")
     for fmt in formats or ("%Y-%m-%d",):
         todo = result.isna() & (values != "")
         if not todo.any():
             break
-        result.loc[todo] = pd.to_datetime(values[todo], format=fmt, errors="coerce")
+        parts = values[todo].str.extract(_format_regex(fmt)).dropna()
+        if parts.empty:
+            continue
+        year, month, day = (parts[k].astype("int64").to_numpy() for k in ("y", "m", "d"))
+        valid = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1)
+        month_start = (np.where(valid, year, 1970) - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (
+            np.where(valid, month, 1) - 1)
+        days_in_month = ((month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(
+            "int64")
+        valid &= day <= days_in_month
+        dates = month_start.astype("datetime64[D]") + (np.where(valid, day, 1) - 1)
+        parsed = pd.Series(dates.astype("datetime64[s]"), index=parts.index).where(valid)
+        result.loc[parsed.index] = parsed
     return result
 
 
@@ -60,12 +101,12 @@ def birth_date_placeholders(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     01 January is what registers record when only the year is known, so it is read as
     "day unknown" rather than as a real birthday: two records that both say 01.01.1990
-    must not count as agreeing on a birth date.
+    must not count as agreeing on a birth date. ``1.1.1990`` is the same placeholder.
     """
-    german = values.str.extract(r"^(?P<d>\d{2})\.(?P<m>\d{2})\.(?P<y>\d{4})$")
-    iso = values.str.extract(r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})$")
+    german = values.str.extract(r"^(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})$")
+    iso = values.str.extract(r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})$")
     parts = german.fillna(iso)
-    placeholder = parts["d"].isin(["00", "01"]) & parts["m"].isin(["00", "01"])
+    placeholder = pd.to_numeric(parts["d"]).isin([0, 1]) & pd.to_numeric(parts["m"]).isin([0, 1])
     year = pd.to_numeric(parts["y"], errors="coerce")
     return year, placeholder.fillna(False)
 
@@ -93,10 +134,19 @@ def check_rows(frame: pd.DataFrame, contract: Contract, delivery_month_end: dt.d
     for column in contract.columns:
         values = text[column.name]
         empty = values == ""
+        length = values.str.len()
+        flag(length > MAX_FIELD_CHARS, column, f"value is longer than {MAX_FIELD_CHARS} characters")
+        control = values.str.extract(f"({CONTROL_CHARACTERS})", expand=False)
+        if control.notna().any():
+            for char in control.dropna().unique():
+                flag(control == char, column, f"contains the control character 0x{ord(char):02x} "
+                     "(a damaged export)")
         if column.required:
             flag(empty, column, "required field is empty")
         if column.pattern:
-            flag(~empty & ~values.str.fullmatch(column.pattern), column, f"does not match {column.pattern}")
+            # ASCII: a contract's \d means 0-9, not every script's digits.
+            flag(~empty & ~values.str.fullmatch(column.pattern, flags=re.ASCII), column,
+                 f"does not match {column.pattern}")
         if column.codes is not None and column.type != "date":
             allowed = ", ".join(column.codes)
             flag(~empty & ~values.isin(list(column.codes)), column, f"unknown code (allowed: {allowed})")

@@ -15,16 +15,21 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 from splink import DuckDBAPI, Linker
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from pipelines.linkage.model import (
     DETERMINISTIC_RULES,
+    FREQUENT_NAME_SHARE,
     MATCH_THRESHOLD,
     MODEL_NAME,
+    REVIEW_BAND,
+    REVIEW_FLOOR,
     TRAINING_BLOCKS,
     settings,
 )
@@ -39,12 +44,15 @@ class LinkageResult:
     model_json: dict
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    review_queue: pa.Table | None = None  # uncertain pairs for clerical review
+    estimated_errors: dict[str, float] = field(default_factory=dict)
 
 
 IDENTITY_COLUMNS = (
     "identity_id, agency, record_ref, azr_hash, family_name_hash, given_name_hash, family_name_phonetic, "
     "given_name_phonetic, family_name_bloom::varchar as family_name_bloom, "
-    "given_name_bloom::varchar as given_name_bloom, birth_year, birth_date_hash, sex"
+    "given_name_bloom::varchar as given_name_bloom, azr_bloom::varchar as azr_bloom, birth_year, birth_date_hash, "
+    "sex, nationality, city, district, azr_is_register"
 )
 
 
@@ -71,46 +79,233 @@ def _edges_sql() -> str:
     """
 
 
-def link_identities(identities: pa.Table, seed: int = 1) -> LinkageResult:
-    """Cluster the identity records (columns as in ``intermediate.int_identity_records``; Bloom filters as text)."""
-    started = time.perf_counter()
-    con = duckdb.connect()
+class _Components:
+    """Union-find that refuses unions breaking a cannot-link constraint.
+
+    Constraints: a component holds at most one register AZR number, and no rejected record pair.
+    """
+
+    def __init__(self, nodes: dict[str, tuple[str, str | None]], rejected: set[frozenset[str]]) -> None:
+        # node -> (record key, register number or None)
+        self.parent = {node: node for node in nodes}
+        self.number = {node: number for node, (_, number) in nodes.items()}
+        self.records = {node: {record} for node, (record, _) in nodes.items()}
+        self.rejected = rejected
+
+    def find(self, node: str) -> str:
+        while self.parent[node] != node:
+            self.parent[node] = self.parent[self.parent[node]]
+            node = self.parent[node]
+        return node
+
+    def _allowed(self, a: str, b: str) -> bool:
+        if self.number[a] and self.number[b] and self.number[a] != self.number[b]:
+            return False
+        return not any(frozenset((x, y)) in self.rejected for x in self.records[a] for y in self.records[b])
+
+    def union(self, a: str, b: str, force: bool = False) -> bool:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a == root_b:
+            return True
+        if not force and not self._allowed(root_a, root_b):
+            return False
+        self.parent[root_b] = root_a
+        self.number[root_a] = self.number[root_a] or self.number[root_b]
+        self.records[root_a] |= self.records.pop(root_b)
+        return True
+
+
+def resolve_conflicts(con: duckdb.DuckDBPyConnection) -> int:
+    """Split clusters that break a cannot-link constraint.
+
+    Connected components chain weak links: A~B and B~C put A and C together even when A and C
+    carry different AZR numbers from the register (certainly two persons) or were rejected as a
+    pair by a data steward. Only the few clusters where that happened are rebuilt here, adding
+    their edges strongest first and skipping an edge that would break a constraint.
+    Returns the number of clusters rebuilt.
+    """
+    conflicted = con.execute("""
+        select c.cluster_id from identities i join clusters c using (identity_id)
+        where i.azr_is_register and i.azr_hash is not null
+        group by c.cluster_id having count(distinct i.azr_hash) > 1
+        union
+        select a.cluster_id from decided_pairs d
+        join clusters a on a.identity_id = d.identity_id_l join clusters b on b.identity_id = d.identity_id_r
+        where d.decision = 'reject' and a.cluster_id = b.cluster_id
+    """).fetchall()
+    if not conflicted:
+        return 0
+    con.execute("create or replace temp table conflicted as select unnest(?::varchar[]) as cluster_id",
+                [[str(row[0]) for row in conflicted]])
+    nodes = con.execute("""
+        select c.identity_id, c.cluster_id, i.agency || ':' || i.record_ref,
+               case when i.azr_is_register then i.azr_hash end
+        from clusters c join conflicted on c.cluster_id::varchar = conflicted.cluster_id
+        join identities i using (identity_id)
+    """).fetchall()
+    edges = con.execute("""
+        select e.identity_id_l, e.identity_id_r, e.strength
+        from all_edges e join clusters c on c.identity_id = e.identity_id_l
+        join conflicted on c.cluster_id::varchar = conflicted.cluster_id
+        order by e.strength desc, e.identity_id_l, e.identity_id_r
+    """).fetchall()
+    rejected = {frozenset((f"{al}:{rl}", f"{ar}:{rr}")) for al, rl, ar, rr in con.execute(
+        "select agency_l, record_ref_l, agency_r, record_ref_r from decisions where decision = 'reject'").fetchall()}
+    components = _Components({node: (record, number) for node, _, record, number in nodes}, rejected)
+    for left, right, strength in edges:
+        # one agency record is one person (3.0), and a steward's accept (2.5) overrides the register rule
+        components.union(left, right, force=strength >= 2.5)
+    cluster_of = {node: str(cluster) for node, cluster, _, _ in nodes}
+    con.execute("alter table clusters alter cluster_id type varchar")
+    con.executemany("update clusters set cluster_id = ? where identity_id = ?",
+                    [(f"{cluster_of[node]}~{components.find(node)}", node) for node in cluster_of])
+    return len(conflicted)
+
+
+def _review_queue(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> pa.Table:
+    """Pairs whose probability lies in the uncertain band and that no steward has decided yet."""
+    labels = {c["output_column_name"]: [lvl.get("label_for_charts") for lvl in c["comparison_levels"]
+                                        if not lvl.get("is_null_level")]
+              for c in model["comparisons"]}
+    gammas = [r[0] for r in con.execute("select column_name from information_schema.columns "
+                                        "where table_name = 'scored' and column_name like 'gamma_%'").fetchall()]
+    queue = con.execute(f"""
+        select a.agency as agency_l, a.record_ref as record_ref_l, b.agency as agency_r, b.record_ref as record_ref_r,
+               s.match_probability, s.match_weight, s.match_probability >= {MATCH_THRESHOLD} as linked_by_model,
+               {', '.join(gammas) if gammas else "null as gamma_none"}
+        from scored s
+        join identities a on a.identity_id = s.identity_id_l join identities b on b.identity_id = s.identity_id_r
+        where s.match_probability >= {REVIEW_BAND[0]} and s.match_probability < {REVIEW_BAND[1]}
+          and a.record_ref <> b.record_ref
+          and not exists (select 1 from decisions d where
+                (d.agency_l = a.agency and d.record_ref_l = a.record_ref and d.agency_r = b.agency
+                 and d.record_ref_r = b.record_ref)
+             or (d.agency_l = b.agency and d.record_ref_l = b.record_ref and d.agency_r = a.agency
+                 and d.record_ref_r = a.record_ref))
+        qualify row_number() over (partition by least(a.record_ref, b.record_ref), greatest(a.record_ref, b.record_ref)
+                                   order by s.match_probability desc) = 1
+        order by abs(s.match_probability - {MATCH_THRESHOLD})
+    """).df()
+    # Splink numbers levels from the weakest (0, "else") up; -1 is the null level.
+    for gamma in gammas:
+        levels = labels.get(gamma.removeprefix("gamma_"), [])
+        queue[gamma.removeprefix("gamma_") + "_level"] = queue[gamma].map(
+            lambda g, levels=levels: "fehlt" if pd.isna(g) or g < 0 else levels[len(levels) - 1 - int(g)])
+    return pa.Table.from_pandas(queue, preserve_index=False)
+
+
+def _estimated_errors(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Model-based error estimates: the expected number of wrong links among the links made, and of
+    true links among the pairs left unlinked (down to the review floor), from the pairs' probabilities."""
+    made, expected_false, expected_missed = con.execute(f"""
+        select count(*) filter (where match_probability >= {MATCH_THRESHOLD}),
+               coalesce(sum(1 - match_probability) filter (where match_probability >= {MATCH_THRESHOLD}), 0),
+               coalesce(sum(match_probability) filter (where match_probability < {MATCH_THRESHOLD}), 0)
+        from scored""").fetchone()
+    return {
+        "model_links": int(made),
+        "expected_false_links": round(float(expected_false), 1),
+        "expected_missed_links": round(float(expected_missed), 1),
+        "estimated_link_precision": round(1 - float(expected_false) / made, 4) if made else 1.0,
+        "estimated_link_recall": round(made / (made + float(expected_missed)), 4) if made else 1.0,
+    }
+
+
+def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table) -> int:
     con.register("identities_arrow", identities)
     # Bloom filters travel as '0101...' text (Arrow has no bit-string type) and become BIT again here.
     con.execute("""create table identities as select * replace (
-        family_name_bloom::varchar::bit as family_name_bloom, given_name_bloom::varchar::bit as given_name_bloom)
+        family_name_bloom::varchar::bit as family_name_bloom, given_name_bloom::varchar::bit as given_name_bloom,
+        azr_bloom::varchar::bit as azr_bloom)
         from identities_arrow""")
     con.unregister("identities_arrow")
-    con.execute(f"create table deterministic_edges as {_edges_sql()}")
-    n_identities = con.execute("select count(*) from identities").fetchone()[0]
+    con.execute(f"""alter table identities add column family_name_frequent boolean;
+        update identities set family_name_frequent = coalesce(f.share > {FREQUENT_NAME_SHARE}, false)
+        from (select family_name_hash, count(*) / sum(count(*)) over () as share
+              from identities group by family_name_hash) f
+        where identities.family_name_hash is not distinct from f.family_name_hash""")
+    return int(con.execute("select count(*) from identities").fetchone()[0])
 
-    db_api = DuckDBAPI(connection=con)
-    linker = Linker(db_api.register("identities"), settings())
-    probabilistic = 0
-    if n_identities > 1:
+
+def train_model(identities: pa.Table, seed: int = 1) -> dict[str, Any]:
+    """Estimate the model's parameters without labels: u by random sampling, m by EM on two blocks."""
+    con = duckdb.connect()
+    try:
+        _load(con, identities)
+        linker = Linker(DuckDBAPI(connection=con).register("identities"), settings())
         linker.training.estimate_probability_two_random_records_match(DETERMINISTIC_RULES, recall=0.7)
         linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
         for block in TRAINING_BLOCKS:
             linker.training.estimate_parameters_using_expectation_maximisation(block)
-        predictions = linker.inference.predict(threshold_match_probability=MATCH_THRESHOLD)
-        con.execute(f"""create table probabilistic_edges as
-            select identity_id_l, identity_id_r, 'model' as rule, match_probability
-            from {predictions.physical_name}""")
-        probabilistic = con.execute("select count(*) from probabilistic_edges").fetchone()[0]
+        return linker.misc.save_model_to_json()
+    finally:
+        con.close()
+
+
+def model_version(model: dict[str, Any]) -> str:
+    """A version name that changes whenever the model's parameters change."""
+    return MODEL_NAME + "-" + hashlib.sha256(json.dumps(model, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+DECISION_COLUMNS = ["agency_l", "record_ref_l", "agency_r", "record_ref_r", "decision"]
+
+
+def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
+                    decisions: pd.DataFrame | None = None, seed: int = 1) -> LinkageResult:
+    """Cluster identity records (columns as in ``intermediate.int_identity_records``; Bloom filters as text).
+
+    ``model``: a saved Splink model (``train_model``); trained here when None.
+    ``decisions``: clerical review decisions on record pairs (``DECISION_COLUMNS``): an accepted
+    pair is linked, a rejected pair is never in one person.
+    """
+    started = time.perf_counter()
+    model = model if model is not None else train_model(identities, seed)
+    con = duckdb.connect()
+    n_identities = _load(con, identities)
+    decided = decisions if decisions is not None else pd.DataFrame(columns=DECISION_COLUMNS)
+    con.register("decisions_frame", decided[DECISION_COLUMNS].astype("string"))
+    con.execute("create table decisions as select * from decisions_frame")
+    con.unregister("decisions_frame")
+    con.execute("""create table decided_pairs as
+        select a.identity_id as identity_id_l, b.identity_id as identity_id_r, d.decision
+        from decisions d
+        join identities a on a.agency = d.agency_l and a.record_ref = d.record_ref_l
+        join identities b on b.agency = d.agency_r and b.record_ref = d.record_ref_r""")
+    con.execute(f"create table deterministic_edges as {_edges_sql()}")
+
+    db_api = DuckDBAPI(connection=con)
+    linker = Linker(db_api.register("identities"), model)
+    if n_identities > 1:
+        predictions = linker.inference.predict(threshold_match_probability=REVIEW_FLOOR)
+        con.execute(f"create table scored as select * from {predictions.physical_name}")
     else:
-        con.execute("create table probabilistic_edges (identity_id_l varchar, identity_id_r varchar, "
-                    "rule varchar, match_probability double)")
+        con.execute("create table scored (identity_id_l varchar, identity_id_r varchar, match_probability double, "
+                    "match_weight double)")
+    # A rejected pair loses its model edge; an accepted one gets an edge whatever the model said.
+    con.execute(f"""create table probabilistic_edges as
+        select s.identity_id_l, s.identity_id_r, 'model' as rule, s.match_probability
+        from scored s
+        where s.match_probability >= {MATCH_THRESHOLD}
+          and not exists (select 1 from decided_pairs d where d.decision = 'reject'
+                          and ((d.identity_id_l = s.identity_id_l and d.identity_id_r = s.identity_id_r)
+                            or (d.identity_id_l = s.identity_id_r and d.identity_id_r = s.identity_id_l)))""")
+    probabilistic = int(con.execute("select count(*) from probabilistic_edges").fetchone()[0])
+    # Edge strength orders the constrained re-clustering below: same record first, then AZR and
+    # reviewed links, then the model by its probability.
     con.execute("""create table all_edges as
-        select identity_id_l, identity_id_r from deterministic_edges
-        union all select identity_id_l, identity_id_r from probabilistic_edges""")
+        select identity_id_l, identity_id_r, case rule when 'record' then 3.0 else 2.0 end as strength
+        from deterministic_edges
+        union all select identity_id_l, identity_id_r, 2.5 from decided_pairs where decision = 'accept'
+        union all select identity_id_l, identity_id_r, match_probability from probabilistic_edges""")
     clusters = cluster_pairwise_predictions_at_threshold(
         nodes="identities", edges="all_edges", db_api=db_api, node_id_column_name="identity_id",
     )
     con.execute(f"create table clusters as select identity_id, cluster_id from {clusters.physical_name}")
+    resolved = resolve_conflicts(con)
+    review_queue = _review_queue(con, model)
+    errors = _estimated_errors(con)
 
-    model_json = linker.misc.save_model_to_json()
-    model_version = MODEL_NAME + "-" + hashlib.sha256(
-        json.dumps(model_json, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    version = model_version(model)
     # One row per source record. A record's method is how it joined its person: by AZR
     # agreement, by the model, or alone. (Variants of one record are always together.)
     records = con.execute("""
@@ -125,15 +320,24 @@ def link_identities(identities: pa.Table, seed: int = 1) -> LinkageResult:
         ), by_rule as (
             select r.agency, r.record_ref, e.rule
             from (select identity_id_l as a, identity_id_r as b, rule from deterministic_edges where rule = 'azr'
+                  union all select identity_id_l, identity_id_r, 'review' from decided_pairs where decision = 'accept'
                   union all select identity_id_l, identity_id_r, rule from probabilistic_edges) e
-            join id_record r on r.identity_id in (e.a, e.b)
+            join id_record r on r.identity_id = e.a
+            union all
+            select r.agency, r.record_ref, e.rule
+            from (select identity_id_l as a, identity_id_r as b, rule from deterministic_edges where rule = 'azr'
+                  union all select identity_id_l, identity_id_r, 'review' from decided_pairs where decision = 'accept'
+                  union all select identity_id_l, identity_id_r, rule from probabilistic_edges) e
+            join id_record r on r.identity_id = e.b
         ), method as (
-            select agency, record_ref, bool_or(rule = 'azr') as any_azr, bool_or(rule = 'model') as any_model
+            select agency, record_ref, bool_or(rule = 'azr') as any_azr, bool_or(rule = 'model') as any_model,
+                   bool_or(rule = 'review') as any_review
             from by_rule group by agency, record_ref
         )
         select rc.agency, rc.record_ref, rc.cluster_id,
                case when s.n_records = 1 then 'singleton'
                     when m.any_azr then 'deterministic'
+                    when m.any_review then 'reviewed'
                     when m.any_model then 'probabilistic'
                     else 'deterministic' end as link_method
         from record_cluster rc join sizes s using (cluster_id)
@@ -146,6 +350,9 @@ def link_identities(identities: pa.Table, seed: int = 1) -> LinkageResult:
         "clusters": int(con.execute("select count(distinct cluster_id) from clusters").fetchone()[0]),
         "deterministic_edges": int(con.execute("select count(*) from deterministic_edges").fetchone()[0]),
         "probabilistic_pairs": int(probabilistic),
+        "conflicted_clusters_rebuilt": resolved,
+        "reviewed_accepts": int(con.execute("select count(*) from decisions where decision = 'accept'").fetchone()[0]),
+        "reviewed_rejects": int(con.execute("select count(*) from decisions where decision = 'reject'").fetchone()[0]),
     }
     con.close()
-    return LinkageResult(records, model_version, model_json, counts, time.perf_counter() - started)
+    return LinkageResult(records, version, model, counts, time.perf_counter() - started, review_queue, errors)

@@ -13,39 +13,69 @@ import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
 
 MODEL_NAME = "identity-v1"
-MATCH_THRESHOLD = 0.95  # posterior probability from which a pair is linked
+MATCH_THRESHOLD = 0.5  # posterior probability from which a pair is linked: more likely a match than not
+# Pairs between these probabilities go to clerical review; pairs below REVIEW_FLOOR are not even kept.
+REVIEW_BAND = (0.2, 0.9)
+REVIEW_FLOOR = 0.01
+# A family name is "frequent" when more than 1 in FREQUENT_NAME_SHARE records carry it.
+FREQUENT_NAME_SHARE = 1 / 1000
 
 
-def dice(column: str) -> str:
-    """Dice similarity of two Bloom filters, in DuckDB SQL."""
-    left, right = f"{column}_l", f"{column}_r"
-    return (f"(2.0 * bit_count({left} & {right}) / "
-            f"nullif(bit_count({left}) + bit_count({right}), 0))")
+def dice(left: str, right: str | None = None) -> str:
+    """Dice similarity of two Bloom filters in DuckDB SQL: ``left_l`` with ``right_r`` (default: the same column)."""
+    a, b = f"{left}_l", f"{right or left}_r"
+    return f"(2.0 * bit_count({a} & {b}) / nullif(bit_count({a}) + bit_count({b}), 0))"
 
 
 def _name_comparison() -> cl.CustomComparison:
     fam_l, fam_r, giv_l, giv_r = ("family_name_hash_l", "family_name_hash_r", "given_name_hash_l",
                                   "given_name_hash_r")
+    fam_agrees = f"({fam_l} = {fam_r} or family_name_phonetic_l = family_name_phonetic_r)"
+    giv_agrees = f"({giv_l} = {giv_r} or given_name_phonetic_l = given_name_phonetic_r)"
+    fam_giv_agrees = f"({fam_l} = {giv_r} or family_name_phonetic_l = given_name_phonetic_r)"
+    giv_fam_agrees = f"({giv_l} = {fam_r} or given_name_phonetic_l = family_name_phonetic_r)"
+    fam_sim, giv_sim = dice("family_name_bloom"), dice("given_name_bloom")
+    fam_giv_sim, giv_fam_sim = dice("family_name_bloom", "given_name_bloom"), dice("given_name_bloom",
+                                                                                   "family_name_bloom")
     return cl.CustomComparison(
         output_column_name="name",
         comparison_description="Family and given name: exact, swapped, phonetic, Bloom-filter similarity",
         comparison_levels=[
             cll.CustomLevel(f"{fam_l} is null or {fam_r} is null", "null").configure(is_null_level=True),
+            # Frequent names (Mohammed Ahmad) agree by chance more often than rare ones, so agreement
+            # on a rare family name is its own level and EM gives it its own, higher weight.
+            cll.CustomLevel(f"{fam_l} = {fam_r} and {giv_l} = {giv_r} and not family_name_frequent_l",
+                            "both names exact, rare family name"),
             cll.CustomLevel(f"{fam_l} = {fam_r} and {giv_l} = {giv_r}", "both names exact"),
             cll.CustomLevel(f"{fam_l} = {giv_r} and {giv_l} = {fam_r}", "names swapped, exact"),
-            cll.CustomLevel("family_name_phonetic_l = family_name_phonetic_r and "
-                            "given_name_phonetic_l = given_name_phonetic_r", "both names phonetic"),
-            cll.CustomLevel("family_name_phonetic_l = given_name_phonetic_r and "
-                            "given_name_phonetic_l = family_name_phonetic_r", "names swapped, phonetic"),
-            cll.CustomLevel(f"{dice('family_name_bloom')} >= 0.75 and {dice('given_name_bloom')} >= 0.75",
-                            "both names similar (Dice >= 0.75)"),
-            cll.CustomLevel(f"{fam_l} = {fam_r} or family_name_phonetic_l = family_name_phonetic_r",
-                            "family name agrees, given name differs"),
-            cll.CustomLevel(f"{dice('family_name_bloom')} >= 0.6 or "
-                            "(family_name_bloom_l is not null and given_name_bloom_r is not null and "
-                            "2.0 * bit_count(family_name_bloom_l & given_name_bloom_r) / "
-                            "nullif(bit_count(family_name_bloom_l) + bit_count(given_name_bloom_r), 0) >= 0.75)",
-                            "family name somewhat similar"),
+            cll.CustomLevel(f"{fam_agrees} and {giv_agrees} and not family_name_frequent_l",
+                            "both names phonetic, rare family name"),
+            cll.CustomLevel(f"{fam_agrees} and {giv_agrees}", "both names phonetic"),
+            cll.CustomLevel(f"{fam_giv_agrees} and {giv_fam_agrees}", "names swapped, phonetic"),
+            cll.CustomLevel(f"({fam_agrees} and {giv_sim} >= 0.5) or ({giv_agrees} and {fam_sim} >= 0.5) or "
+                            f"({fam_giv_agrees} and {giv_fam_sim} >= 0.5) or "
+                            f"({giv_fam_agrees} and {fam_giv_sim} >= 0.5)",
+                            "one name agrees, the other similar (straight or swapped)"),
+            cll.CustomLevel(f"({fam_sim} >= 0.7 and {giv_sim} >= 0.7) or "
+                            f"({fam_giv_sim} >= 0.7 and {giv_fam_sim} >= 0.7)",
+                            "both names similar (Dice >= 0.7, straight or swapped)"),
+            cll.CustomLevel(fam_agrees, "family name agrees, given name differs"),
+            cll.CustomLevel(giv_agrees, "given name agrees, family name differs"),
+            cll.CustomLevel(f"{fam_sim} >= 0.6 or {fam_giv_sim} >= 0.75", "family name somewhat similar"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _azr_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="azr",
+        comparison_description="AZR number: same, nearly the same (a digit mistyped), different",
+        comparison_levels=[
+            cll.CustomLevel("azr_hash_l is null or azr_hash_r is null", "null").configure(is_null_level=True),
+            cll.CustomLevel("azr_hash_l = azr_hash_r", "same AZR number"),
+            cll.CustomLevel(f"{dice('azr_bloom')} >= 0.8", "AZR numbers differ in a digit or two"),
+            cll.CustomLevel("azr_is_register_l and azr_is_register_r", "different AZR numbers, both from the register"),
             cll.ElseLevel(),
         ],
     )
@@ -67,6 +97,20 @@ def _birth_date_comparison() -> cl.CustomComparison:
     )
 
 
+def _location_comparison() -> cl.CustomComparison:
+    # People move between neighbouring cities, so a different city lowers the weight, it does not veto.
+    return cl.CustomComparison(
+        output_column_name="location",
+        comparison_description="Where the record was kept: same district, same city, other city",
+        comparison_levels=[
+            cll.CustomLevel("city_l is null or city_r is null", "null").configure(is_null_level=True),
+            cll.CustomLevel("city_l = city_r and district_l = district_r", "same district"),
+            cll.CustomLevel("city_l = city_r", "same city"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def settings() -> SettingsCreator:
     return SettingsCreator(
         link_type="dedupe_only",
@@ -75,23 +119,30 @@ def settings() -> SettingsCreator:
         comparisons=[
             _name_comparison(),
             _birth_date_comparison(),
-            cl.ExactMatch("azr_hash"),
+            _azr_comparison(),
             cl.ExactMatch("sex"),
+            cl.ExactMatch("nationality"),
+            _location_comparison(),
         ],
         blocking_rules_to_generate_predictions=[
             block_on("family_name_phonetic", "birth_year"),
             block_on("given_name_phonetic", "birth_year"),
-            "l.family_name_phonetic = r.given_name_phonetic and l.given_name_phonetic = r.family_name_phonetic",
+            "l.family_name_phonetic = r.given_name_phonetic and l.given_name_phonetic = r.family_name_phonetic "
+            "and l.birth_year = r.birth_year",
             block_on("azr_hash"),
             block_on("birth_date_hash", "sex"),
-            block_on("family_name_hash", "given_name_hash"),
+            # catches a mistyped birth year; sex keeps the blocks of very common names smaller
+            block_on("family_name_hash", "given_name_hash", "sex"),
         ],
         retain_intermediate_calculation_columns=False,
-        additional_columns_to_retain=["agency", "record_ref"],
+        additional_columns_to_retain=["agency", "record_ref", "family_name_frequent", "azr_is_register"],
     )
 
 
-TRAINING_BLOCKS = [block_on("azr_hash"), block_on("family_name_phonetic", "given_name_phonetic")]
+# EM blocks: each estimates the comparisons it does not fix. Both are nearly pure in matches
+# (same AZR number; same names and full birth date), so common-but-different name pairs, of
+# which a large city has many, cannot pull the birth-date and name parameters towards them.
+TRAINING_BLOCKS = [block_on("azr_hash"), block_on("family_name_hash", "given_name_hash", "birth_date_hash")]
 DETERMINISTIC_RULES = [
     block_on("azr_hash"),
     block_on("family_name_hash", "given_name_hash", "birth_date_hash"),

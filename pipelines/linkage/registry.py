@@ -7,7 +7,9 @@ persons, the part with most of its records keeps the key and the others get new
 keys, recorded as a split. Nothing is renumbered silently.
 
 New keys are derived from the smallest record reference of the cluster (already a
-keyed hash), so re-running the same deliveries produces the same keys.
+keyed hash), so re-running the same deliveries produces the same keys. Should that key
+name or have named someone else (a record split away from the person its key came
+from), the run id is mixed in, so a key is never given to two persons.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ create table if not exists registry.linkage_runs (
     source_records integer, persons integer, new_persons integer, merges integer, splits integer,
     deterministic_links integer, probabilistic_links integer, singletons integer, seconds double
 );
+alter table registry.linkage_runs add column if not exists reviewed_links integer;
+alter table registry.linkage_runs add column if not exists expected_false_links double;
+alter table registry.linkage_runs add column if not exists expected_missed_links double;
+alter table registry.linkage_runs add column if not exists estimated_link_precision double;
+alter table registry.linkage_runs add column if not exists estimated_link_recall double;
+alter table registry.linkage_runs add column if not exists review_queue integer;
 """
 
 
@@ -61,14 +69,25 @@ def update_registry(con: duckdb.DuckDBPyConnection, records: pa.Table, run_id: s
                        row_number() over (partition by h.home order by s.n desc, h.prior_key) as rn
                 from key_home h join key_spread s on s.prior_key = h.prior_key and s.cluster_id = h.home
             ) where rn = 1
+        ), taken as (  -- keys that name, or named, someone: a new person must not reuse them
+            select person_key from cluster_key
+            union select person_key from registry.person_registry
+            union select person_key from registry.identity_history
+            union select other_person_key from registry.identity_history
         ), new_key as (
-            select cluster_id, 'P' || upper(substr(md5(min(agency || ':' || record_ref)), 1, 15)) as person_key
+            select cluster_id, min(agency || ':' || record_ref) as anchor
             from current group by cluster_id
+        ), new_key_free as (
+            select n.cluster_id,
+                   case when t.person_key is null then base
+                        else 'P' || upper(substr(md5(n.anchor || ':' || ?), 1, 15)) end as person_key
+            from (select cluster_id, anchor, 'P' || upper(substr(md5(anchor), 1, 15)) as base from new_key) n
+            left join taken t on t.person_key = n.base
         )
         select c.agency, c.record_ref, c.cluster_id, c.link_method, c.prior_key,
                coalesce(k.person_key, n.person_key) as person_key, k.person_key is null as is_new
-        from current c left join cluster_key k using (cluster_id) join new_key n using (cluster_id)
-    """)
+        from current c left join cluster_key k using (cluster_id) join new_key_free n using (cluster_id)
+    """, [run_id])
     con.unregister("linked_records")
     clash = con.execute("""select count(*) from (select person_key from assignment group by person_key
                            having count(distinct cluster_id) > 1)""").fetchone()[0]
@@ -110,8 +129,9 @@ def update_registry(con: duckdb.DuckDBPyConnection, records: pa.Table, run_id: s
                (select count(*) from registry.identity_history where run_id = ? and change = 'split'),
                count(*) filter (where link_method = 'deterministic'),
                count(*) filter (where link_method = 'probabilistic'),
-               count(*) filter (where link_method = 'singleton')
+               count(*) filter (where link_method = 'singleton'),
+               count(*) filter (where link_method = 'reviewed')
         from assignment""", [run_id, run_id]).fetchone()
     keys = ["persons", "new_persons", "merges", "splits", "deterministic_links", "probabilistic_links",
-            "singletons"]
+            "singletons", "reviewed_links"]
     return dict(zip(keys, (int(v) for v in row), strict=True))

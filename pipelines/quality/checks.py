@@ -1,57 +1,148 @@
-"""Blocking asset checks that run the GX suites of expectations/ on warehouse tables.
+"""Great Expectations suites as asset checks, one per suite file in ``expectations/``.
 
-Failing rows are counted, never listed: examples would be pseudonymous at best, and a
-count is what a data steward needs to decide whether to stop a release.
+A suite file named ``<schema>__<table>.json`` checks the warehouse relation ``<schema>.<table>`` and
+appears in Dagster beside that asset (``raw``: the ingest asset of the agency's contract; ``staging``,
+``marts``: the dbt model). Adding a suite file adds the check; nothing else needs to change.
+
+Each expectation declares its severity (``meta.severity``): a failed ``blocking`` expectation fails the
+check with severity ERROR, which stops the release; failed ``warning`` expectations alone fail it with
+severity WARN, visible in the UI and the manifest but not stopping anything. The check's metadata holds
+counts, the pseudonymous keys of a few failing rows and the delivery files they came from, and the path
+of the run's Data Docs; never a value of a row.
 """
 
+from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
+import duckdb
+import pandas as pd
 
-from pipelines.ingest.assets import raw_asset_key
+from pipelines.config import EXPECTATIONS_DIR
 from pipelines.ingest.contract import all_contracts
-from pipelines.quality.gx_suites import run_suite
+from pipelines.quality import data_docs
+from pipelines.quality.gx_suites import SuiteResult, run_suite
+from pipelines.quality.resources import QualitySettings
 from pipelines.resources import WarehouseResource
 
-# (asset key, suite file name, SQL relation)
-GX_CHECKED: list[tuple[dg.AssetKey, str, str]] = [
-    *[(raw_asset_key(c), f"raw__{c.table}", f"raw.{c.table}") for c in all_contracts().values()],
-    (dg.AssetKey(["marts", "person_journey"]), "marts__person_journey", "marts.person_journey"),
-    (dg.AssetKey(["marts", "kpi_persons_by_agency"]), "marts__kpi_persons_by_agency",
-     "marts.kpi_persons_by_agency"),
-    (dg.AssetKey(["marts", "kpi_legal_circle_stock"]), "marts__kpi_legal_circle_stock",
-     "marts.kpi_legal_circle_stock"),
-    (dg.AssetKey(["marts", "kpi_sgb2_transitions"]), "marts__kpi_sgb2_transitions", "marts.kpi_sgb2_transitions"),
-]
+SCHEMAS = ("raw", "staging", "marts")  # the release suite runs inside the release asset (publish)
 
 
-def build_gx_check(asset_key: dg.AssetKey, suite: str, relation: str) -> dg.AssetChecksDefinition:
+@dataclass(frozen=True)
+class SuiteTarget:
+    """A suite file and the warehouse relation (and asset) it checks."""
+
+    suite: str
+    schema: str
+    table: str
+    agency: str | None  # whose delivery a failure points to (raw and staging), else None
+
+    @property
+    def relation(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    @property
+    def asset_key(self) -> dg.AssetKey:
+        return dg.AssetKey([self.schema, self.table])
+
+    @property
+    def check_name(self) -> str:
+        return f"gx_{self.table}"
+
+
+def suite_targets() -> list[SuiteTarget]:
+    """Every suite file of the layers checked in the warehouse, with the agency it belongs to."""
+    agency_of_table = {}
+    for contract in all_contracts().values():
+        agency_of_table[contract.table] = contract.agency
+        agency_of_table[f"stg_{contract.table}"] = contract.agency
+    targets = []
+    for path in sorted(EXPECTATIONS_DIR.glob("*__*.json")):
+        schema, table = path.stem.split("__", 1)
+        if schema in SCHEMAS:
+            targets.append(SuiteTarget(path.stem, schema, table, agency_of_table.get(table)))
+    return targets
+
+
+def read_relation(con: duckdb.DuckDBPyConnection, relation: str) -> pd.DataFrame:
+    """The relation as a frame for GX: Bloom filters left out (compared in linkage, not checked here),
+    DATE columns as ``datetime.date`` so that suites can bound them with ISO date strings."""
+    described = con.execute(f"describe {relation}").fetchall()
+    columns = [row[0] for row in described if row[1] != "BIT"]
+    frame = con.execute(f"select {', '.join(columns)} from {relation}").df()
+    for name, sql_type, *_ in described:
+        if sql_type == "DATE" and name in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[name]):
+            frame[name] = frame[name].dt.date.astype(object).where(frame[name].notna(), None)
+    return frame
+
+
+def delivery_files(con: duckdb.DuckDBPyConnection, delivery_ids: list[str]) -> list[str]:
+    """The delivered file names (with agency and month) behind delivery ids, for a steward to look up."""
+    if not delivery_ids:
+        return []
+    rows = con.execute(
+        "select distinct agency, delivery_month, file_name from meta.deliveries where delivery_id in "
+        "(select unnest(?::varchar[])) order by all", [sorted(set(delivery_ids))]).fetchall()
+    return [f"{file_name} ({agency}, {month})" for agency, month, file_name in rows]
+
+
+def current_deliveries(con: duckdb.DuckDBPyConnection, agency: str | None = None) -> list[str]:
+    """The latest loaded delivery month per agency and city: what a check of derived tables rests on."""
+    rows = con.execute("""
+        select agency, city, max(delivery_month), arg_max(file_name, delivery_month)
+        from meta.deliveries
+        where status = 'loaded' and not superseded and (? is null or agency = ?)
+        group by agency, city order by agency, city""", [agency, agency]).fetchall()
+    return [f"{file_name} ({agency}, {city}, {month})" for agency, city, month, file_name in rows]
+
+
+def suite_check_result(result: SuiteResult, rows: int, deliveries: list[str],
+                       agency: str | None) -> dg.AssetCheckResult:
+    """Failed blocking expectations -> ERROR; only failed warnings -> WARN; counts and keys as metadata."""
+    passed = not result.failed_blocking and not result.failed_warning
+    severity = dg.AssetCheckSeverity.WARN if result.success else dg.AssetCheckSeverity.ERROR
+    metadata: dict[str, Any] = {
+        "rows": rows,
+        "expectations": result.evaluated,
+        "failed_blocking": len(result.failed_blocking),
+        "failed_warning": len(result.failed_warning),
+        "failing_rows": result.failing_rows,
+        "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in result.failed_blocking + result.failed_warning)
+                                        or "none"),
+        "details": dg.MetadataValue.json(result.details),
+        "examples": dg.MetadataValue.json(result.examples),
+        "deliveries": "\n".join(deliveries) or "n/a",
+    }
+    if agency:
+        metadata["agency"] = agency
+    if result.data_docs:
+        metadata["data_docs"] = dg.MetadataValue.path(result.data_docs)
+    return dg.AssetCheckResult(passed=passed, severity=dg.AssetCheckSeverity.ERROR if passed else severity,
+                               description=result.summary(), metadata=metadata)
+
+
+def build_gx_check(target: SuiteTarget) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=asset_key,
-        name=f"gx_{suite.split('__', 1)[1]}",
+        asset=target.asset_key,
+        name=target.check_name,
         blocking=True,
-        description=f"Great Expectations suite expectations/{suite}.json on {relation}.",
+        description=f"Great Expectations suite expectations/{target.suite}.json on {target.relation} "
+        "(blocking expectations stop the release, warnings are reported).",
     )
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+               quality_settings: QualitySettings) -> dg.AssetCheckResult:
+        run_id = context.run.run_id
+        data_docs.prune(quality_settings.data_docs_keep_runs, current=run_id)
         with warehouse.connect(read_only=True) as con:
-            # Bloom filters are compared in linkage, not checked here: leave the BIT columns out.
-            columns = [row[0] for row in con.execute(f"describe {relation}").fetchall()
-                       if row[1] != "BIT"]
-            frame = con.execute(f"select {', '.join(columns)} from {relation}").df()
-        result = run_suite(suite, frame)
-        return dg.AssetCheckResult(
-            passed=result.success,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=result.summary(),
-            metadata={
-                "rows": len(frame),
-                "expectations": result.evaluated,
-                "failed_blocking": len(result.failed_blocking),
-                "failed_warning": len(result.failed_warning),
-                "details": dg.MetadataValue.json(result.details),
-            },
-        )
+            frame = read_relation(con, target.relation)
+            result = run_suite(target.suite, frame, run_id=run_id)
+            # the files the failing rows came from; for derived tables, the deliveries they rest on
+            example_ids = [e["delivery_id"] for e in result.examples if e.get("delivery_id")]
+            deliveries = (delivery_files(con, example_ids) if example_ids
+                          else current_deliveries(con, target.agency))
+        return suite_check_result(result, len(frame), deliveries, target.agency)
 
     return _check
 
 
-gx_checks = [build_gx_check(*spec) for spec in GX_CHECKED]
+gx_checks = [build_gx_check(target) for target in suite_targets()]

@@ -1,9 +1,17 @@
 """Run a Great Expectations suite, kept as a reviewable JSON file, against a table.
 
-Suites live in ``expectations/<suite>.json`` as ``{"name": ..., "expectations": [{"type": ...,
-"kwargs": {...}, "meta": {"severity": "blocking"|"warning"}}]}``. They run with GX 1.x's
-``ValidationDefinition`` on an ephemeral context: nothing is written to a GX project folder,
-results go where the caller puts them (the data folder), never into the repository.
+Suites live in ``expectations/<suite>.json`` as ``{"name": ..., "meta": {"example_columns": [...]},
+"expectations": [{"type": ..., "kwargs": {...}, "meta": {"severity": "blocking"|"warning"}}]}``.
+
+With a Dagster run id, the suite runs through a GX Checkpoint on a file-backed context in the run's folder
+under ``data/quality/runs/`` (see ``data_docs.py``): the validation result is stored and the Data Docs are
+rebuilt, so every run leaves readable results beside the data, never in the repository. Without a run id
+(unit tests, ad-hoc use) an in-memory context is used.
+
+Privacy: results keep counts only (``partial_unexpected_count: 0``), so neither the stored results nor
+the Data Docs list unexpected values. For a failed expectation, up to ``MAX_EXAMPLES`` example rows are
+looked up again and reduced to the suite's ``example_columns``, which must be pseudonymous keys
+(``event_ref``, ``person_key``) or delivery ids; they go to the Dagster check metadata only.
 """
 
 from __future__ import annotations
@@ -16,9 +24,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipelines.config import EXPECTATIONS_DIR
+from pipelines.quality import data_docs
+
+# Counts, never values: what Data Docs render is what the stored result holds.
+RESULT_FORMAT: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+MAX_EXAMPLES = 5
 
 
 @dataclass
@@ -29,6 +43,13 @@ class SuiteResult:
     failed_blocking: list[str] = field(default_factory=list)
     failed_warning: list[str] = field(default_factory=list)
     details: list[dict[str, Any]] = field(default_factory=list)
+    examples: list[dict[str, Any]] = field(default_factory=list)  # pseudonymous keys of failing rows
+    data_docs: str | None = None  # start page, relative to the data folder
+
+    @property
+    def failing_rows(self) -> int:
+        """Unexpected rows summed over failed expectations (a row failing two expectations counts twice)."""
+        return sum(d["unexpected_count"] or 0 for d in self.details if not d["success"])
 
     def summary(self) -> str:
         if not self.failed_blocking and not self.failed_warning:
@@ -46,28 +67,52 @@ def load_suite_file(name: str) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-@cache
-def _context() -> Any:
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations as gx
+def _quiet(context: Any) -> Any:
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no bars in run logs
     return context
 
 
-def run_suite(name: str, frame: pd.DataFrame) -> SuiteResult:
+@cache
+def _ephemeral_context() -> Any:
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
 
-    spec = load_suite_file(name)
-    context = _context()
-    # Re-running a suite replaces its previous definition in the (in-memory) context.
-    with contextlib.suppress(Exception):
-        context.validation_definitions.delete(name)
-    with contextlib.suppress(Exception):
-        context.suites.delete(name)
-    suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=spec["expectations"]))
+    return _quiet(gx.get_context(mode="ephemeral"))
+
+
+@cache
+def _run_context(root: Path) -> Any:
+    """A file-backed context for one run's folder, its Data Docs site written to ``<root>/data_docs``."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+
+    root.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    context.enable_analytics(False)
+    _quiet(context)
+    site = {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(root / "data_docs")},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+    if "local_site" in context.list_data_docs_sites():
+        context.update_data_docs_site("local_site", site)
+    else:
+        context.add_data_docs_site("local_site", site)
+    return context
+
+
+def _register(context: Any, name: str, expectations: list[dict[str, Any]], with_docs: bool) -> tuple[Any, Any]:
+    """(Re)define the suite, its batch and a checkpoint in the context; re-running replaces the definitions."""
+    import great_expectations as gx
+
+    for collection in (context.checkpoints, context.validation_definitions, context.suites):
+        with contextlib.suppress(Exception):
+            collection.delete(name)
+    suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
     try:
         source = context.data_sources.get("warehouse")
     except (KeyError, ValueError):
@@ -81,28 +126,92 @@ def run_suite(name: str, frame: pd.DataFrame) -> SuiteResult:
     except (KeyError, ValueError):
         batch = asset.add_batch_definition_whole_dataframe("whole")
     validation = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
-    result = validation.run(batch_parameters={"dataframe": frame}, result_format="SUMMARY")
+    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if with_docs else []
+    checkpoint = context.checkpoints.add(gx.Checkpoint(
+        name=name, validation_definitions=[validation], actions=actions, result_format=RESULT_FORMAT))
+    return checkpoint, batch
 
-    out = SuiteResult(suite=name, success=True, evaluated=len(result.results))
+
+def run_suite(name: str, frame: pd.DataFrame, run_id: str | None = None) -> SuiteResult:
+    """Validate ``frame`` with suite ``name``; with ``run_id``, store the result and rebuild that run's Data Docs."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    spec = load_suite_file(name)
+    context = _run_context(data_docs.run_root(run_id)) if run_id else _ephemeral_context()
+    checkpoint, batch = _register(context, name, spec["expectations"], with_docs=run_id is not None)
+    outcome = checkpoint.run(batch_parameters={"dataframe": frame},
+                             run_id=RunIdentifier(run_name=run_id) if run_id else None)
+    result = next(iter(outcome.run_results.values()))
+
+    out = SuiteResult(suite=name, success=True, evaluated=len(result.results),
+                      data_docs=data_docs.docs_link(run_id) if run_id else None)
+    failed_configs = []
     for item in result.results:
         config = item.expectation_config
         kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
         severity = (config.meta or {}).get("severity", "blocking")
-        label = config.type + (f"({kwargs['column']})" if "column" in kwargs else "")
+        label = config.type + _columns(kwargs)
         stats = item.result or {}
         detail = {"expectation": label, "severity": severity, "success": bool(item.success),
                   "unexpected_count": stats.get("unexpected_count"),
                   "observed_value": _plain(stats.get("observed_value"))}
         out.details.append(detail)
+        error = _raised(item.exception_info)
+        if error:
+            detail["error"] = error
         if not item.success:
             count = stats.get("unexpected_count")
-            text = label + (f" ({count} rows)" if count is not None else "")
+            text = label + (f" ({count} rows)" if count is not None else "") + (f" (error: {error})" if error else "")
             (out.failed_blocking if severity == "blocking" else out.failed_warning).append(text)
+            failed_configs.append((label, config))
     out.success = not out.failed_blocking
+    key_columns = [c for c in spec.get("meta", {}).get("example_columns", []) if c in frame.columns]
+    if failed_configs and key_columns:
+        out.examples = _examples(batch, frame, failed_configs, key_columns)
     return out
 
 
+def _examples(batch_definition: Any, frame: pd.DataFrame, failed: list[tuple[str, Any]],
+              key_columns: list[str]) -> list[dict[str, Any]]:
+    """Pseudonymous keys of a few failing rows per failed expectation (only row-level expectations have rows)."""
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    examples: list[dict[str, Any]] = []
+    for label, config in failed:
+        with contextlib.suppress(Exception):  # table-level expectations have no failing rows to show
+            found = batch.validate(config.to_domain_obj(), result_format={
+                "result_format": "SUMMARY", "unexpected_index_column_names": key_columns,
+                "partial_unexpected_count": MAX_EXAMPLES, "return_unexpected_index_query": False})
+            for row in (found.result or {}).get("partial_unexpected_index_list") or []:
+                examples.append({"expectation": label, **{c: _plain(row.get(c)) for c in key_columns}})
+    return examples
+
+
+def _columns(kwargs: dict[str, Any]) -> str:
+    """The columns an expectation is about, for its label: ``(status_code)``, ``(b1_date, first_course_date)``."""
+    if "column" in kwargs:
+        return f"({kwargs['column']})"
+    if "column_A" in kwargs:
+        return f"({kwargs['column_A']}, {kwargs['column_B']})"
+    if "column_list" in kwargs:
+        return f"({', '.join(kwargs['column_list'])})"
+    return ""
+
+
+def _raised(info: Any) -> str | None:
+    """The message of an expectation that could not be evaluated (a broken expectation is a failure too)."""
+    if not isinstance(info, dict):
+        return None
+    entries = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    for entry in entries:
+        if entry.get("raised_exception"):
+            message = str(entry.get("exception_message") or "exception").splitlines()[0]
+            return message[:200]
+    return None
+
+
 def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()  # numpy scalar -> Python
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)[:200]

@@ -8,6 +8,7 @@ way the publisher does it, so the dashboard is tested against what it will reall
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -83,7 +84,32 @@ SUPPRESSIBLE: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "kpi_profile_mix": (("persons",), {}),
     "kpi_youth_care": (("in_care", "unaccompanied_in_care", "turning_18"), {}),
     "kpi_youth_follow_up": (("persons",), {}),
+    "kpi_stock_by_group": (("persons",), {}),
+    "kpi_legal_circle_flows": (("persons",), {}),
+    "kpi_milestone_life_table": (("at_risk", "reached", "censored"), {}),
+    "kpi_city_population": ((), {}),
 }
+POPULATION = (352000, 159000, 171000)
+# Shares of the groups the dashboard can filter on; each attribute on its own sums to 1.
+GROUP_SHARES = {
+    "sex": {"m": 0.64, "f": 0.355, "x": 0.005},
+    "age_band": {"0-17": 0.22, "18-24": 0.28, "25-34": 0.3, "35-49": 0.15, "50+": 0.05},
+    "nationality_group": {"Syrien": 0.5, "Irak": 0.2, "Afghanistan": 0.15, "Sonstige": 0.15},
+}
+# Persons' ways through the legal circles (person-level, so that every total of the flows table holds):
+# path -> persons in Wuppertal (the other cities scale by their size, small paths stay as they are).
+PATHS = {
+    ("AsylbLG",): 6200,
+    ("AsylbLG", "SGB II"): 2000,
+    ("AsylbLG", "SGB II", "Arbeit"): 24,
+    ("SGB II",): 380,
+    ("SGB II", "Arbeit"): 23,
+    ("SGB VIII",): 80,
+    ("SGB VIII", "AsylbLG"): 194,
+    ("SGB VIII", "AsylbLG", "SGB VIII"): 3,
+}
+LIFE_COHORTS = ((2014, 1500), (2015, 5500), (2016, 2000))
+HAZARDS = {"first_course": 0.03, "b1": 0.012, "work_or_training": 0.008}
 
 
 def suppress(name: str, mart: pd.DataFrame) -> pd.DataFrame:
@@ -103,7 +129,16 @@ def suppress(name: str, mart: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_marts(months: list[date], seed: int) -> dict[str, pd.DataFrame]:
-    """Every KPI mart of docs/release-format.md for the three cities and the given months, unsuppressed."""
+    """Every KPI mart of docs/release-format.md for the three cities and the given months, unsuppressed.
+
+    Simulating the persons behind the grouped tables takes a second or two, so the marts are made
+    once per (months, seed) and each caller gets its own copies.
+    """
+    return {name: frame.copy() for name, frame in _build_marts(tuple(months), seed).items()}
+
+
+@functools.lru_cache(maxsize=16)
+def _build_marts(months: tuple[date, ...], seed: int) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
 
     def monthly(base: int, index: int, trend: float = 0.0) -> int:
@@ -155,6 +190,12 @@ def build_marts(months: list[date], seed: int) -> dict[str, pd.DataFrame]:
         for code, sizes in FOLLOW_UPS.items()
     ]
 
+    # The stock per legal circle and by group comes from simulated persons in the agency sets, so that
+    # every total the release's relations name holds (tables.RELATIONS), as in a real release.
+    stock, grouped = _simulated_stock(agency, stock)
+    flows = _flows()
+    life = _life_table(months[-1])
+
     columns = {
         "kpi_persons_by_agency": (agency, ["city", "month", "agency_set", "persons"]),
         "kpi_legal_circle_stock": (stock, ["city", "month", "legal_circle", "persons"]),
@@ -170,6 +211,13 @@ def build_marts(months: list[date], seed: int) -> dict[str, pd.DataFrame]:
         "kpi_profile_mix": (profiles, ["city", "month", "profile_code", "profile_group", "persons"]),
         "kpi_youth_care": (youth, ["city", "month", "in_care", "unaccompanied_in_care", "turning_18"]),
         "kpi_youth_follow_up": (follow_up, ["city", "year", "follow_up", "persons"]),
+        "kpi_stock_by_group": (grouped, ["city", "month", "legal_circle", *GROUPS, "persons"]),
+        "kpi_legal_circle_flows": (flows, ["city", "step", "from_circle", "to_circle", *GROUPS, "persons"]),
+        "kpi_milestone_life_table": (
+            life,
+            ["city", "cohort_year", "reference", "milestone", *GROUPS, "month_since", "at_risk", "reached", "censored"],
+        ),
+        "kpi_city_population": (list(zip(CITIES, POPULATION, strict=True)), ["city", "population"]),
     }
     return {name: pd.DataFrame(rows, columns=names) for name, (rows, names) in columns.items()}
 
@@ -248,3 +296,147 @@ def write_release(
     final = releases_root / release_id
     os.rename(staging, final)
     return PublishedRelease(release_id, final, manifest, tables)
+
+
+GROUPS = ("nationality_group", "age_band", "sex")
+ALL = "alle"
+# All persons, and one attribute at a time (as the marts publish them; combinations are not published).
+ROLL_UPS = [(), *((dimension,) for dimension in GROUPS)]
+
+
+def _simulated_stock(agency: list[tuple], targets: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    """Persons per city and month end, drawn from the agency sets, placed in legal circles.
+
+    The immigration office's persons are in AsylbLG or AufenthG (in the proportion of `targets`), the
+    jobcenter's in SGB II, the youth office's in SGB VIII, and `targets`' number of jobcenter persons
+    also in work (Arbeit). Returns the stock per circle and the stock by group with every roll-up.
+    """
+    rng = np.random.default_rng(17)
+    sizes = [n for *_, n in agency]
+    people = _persons(sum(sizes), rng)
+    for position, column in enumerate(("city", "month", "agencies")):
+        people[column] = pd.Categorical(np.repeat([row[position] for row in agency], sizes))
+    target = pd.DataFrame(targets, columns=["city", "month", "legal_circle", "persons"]).pivot_table(
+        index=["city", "month"], columns="legal_circle", values="persons"
+    )
+    keys = pd.MultiIndex.from_frame(people[["city", "month"]])
+    asyl_share = (target["AsylbLG"] / (target["AsylbLG"] + target["AufenthG"])).reindex(keys).to_numpy()
+    work_target = target["Arbeit"].reindex(keys).to_numpy()
+    abh = people["agencies"].str.contains("abh").to_numpy()
+    jobcenter = people["agencies"].str.contains("jobcenter").to_numpy()
+    youth = people["agencies"].str.contains("jugendamt").to_numpy()
+    by_place = [people["city"], people["month"]]
+    abh_rank = pd.Series(abh.astype(int), index=people.index).groupby(by_place).cumsum().to_numpy()
+    abh_count = pd.Series(abh.astype(int), index=people.index).groupby(by_place).transform("sum").to_numpy()
+    jc_rank = pd.Series(jobcenter.astype(int), index=people.index).groupby(by_place).cumsum().to_numpy()
+    asyl = abh & (abh_rank <= np.round(abh_count * asyl_share))
+    circles = {
+        "AsylbLG": asyl,
+        "AufenthG": abh & ~asyl,
+        "SGB II": jobcenter,
+        "SGB VIII": youth,
+        "Arbeit": jobcenter & (jc_rank <= work_target),
+        ALL: np.ones(len(people), dtype=bool),
+    }
+    columns = ["city", "month", *GROUPS]
+    placed = pd.concat(
+        [people.loc[member, columns].assign(legal_circle=circle) for circle, member in circles.items()],
+        ignore_index=True,
+    ).assign(persons=1)
+    placed["legal_circle"] = placed["legal_circle"].astype("category")
+    stock = placed[placed["legal_circle"] != ALL].groupby(
+        ["city", "month", "legal_circle"], sort=False, observed=True
+    )["persons"]
+    stock_rows = [(city, month, circle, int(n)) for (city, month, circle), n in stock.sum().items()]
+    cube = []
+    for kept in ROLL_UPS:
+        part = placed.groupby(["city", "month", "legal_circle", *kept], as_index=False, sort=False, observed=True)[
+            "persons"
+        ].sum()
+        for dimension in GROUPS:
+            if dimension not in kept:
+                part[dimension] = ALL
+        cube.append(part)
+    grouped = pd.concat(cube, ignore_index=True)[["city", "month", "legal_circle", *GROUPS, "persons"]].astype(
+        {column: "object" for column in ("city", "month", "legal_circle", *GROUPS)}
+    )
+    return stock_rows, list(grouped.itertuples(index=False, name=None))
+
+
+def _persons(count: int, rng: np.random.Generator) -> pd.DataFrame:
+    """`count` persons with nationality group, age band and sex drawn by GROUP_SHARES."""
+    drawn = {}
+    for dimension in GROUPS:
+        shares = GROUP_SHARES[dimension]
+        p = np.array(list(shares.values()))
+        codes = rng.choice(len(shares), size=count, p=p / p.sum())
+        drawn[dimension] = pd.Categorical.from_codes(codes, categories=list(shares))
+    return pd.DataFrame(drawn)
+
+
+def _margins(frame: pd.DataFrame, keys: list[str], measures: list[str]) -> pd.DataFrame:
+    """All persons (`alle` in every attribute) and one attribute at a time, as the flow and life-table marts."""
+    parts = []
+    for dimension in (None, *GROUPS):
+        by = keys + ([dimension] if dimension else [])
+        part = frame.groupby(by, as_index=False)[measures].sum()
+        for other in GROUPS:
+            if other != dimension:
+                part[other] = ALL
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _flows() -> list[tuple]:
+    """Person-level journeys summed into flows: each total and continuation holds by construction."""
+    rng = np.random.default_rng(11)
+    people = []
+    for c, city in enumerate(CITIES):
+        scale = (1.0, 0.3, 0.4)[c]
+        for path, persons in PATHS.items():
+            size = persons if persons < 50 else int(persons * scale)
+            group = _persons(size, rng)
+            for step, (source, target) in enumerate(zip(("start", *path), path, strict=False), start=1):
+                people.append(group.assign(city=city, step=step, from_circle=source, to_circle=target, persons=1))
+    flows = _margins(pd.concat(people, ignore_index=True), ["city", "step", "from_circle", "to_circle"], ["persons"])
+    return list(flows[["city", "step", "from_circle", "to_circle", *GROUPS, "persons"]].itertuples(index=False))
+
+
+def _life_table(last_month: date) -> list[tuple]:
+    """Life tables by quarter from simulated persons: a constant monthly chance to reach each milestone,
+    arrivals spread over the cohort year and censored at the data end (younger cohorts are observed
+    shorter)."""
+    rng = np.random.default_rng(5)
+    end = last_month.year * 12 + last_month.month
+    parts = []
+    for c, city in enumerate(CITIES):
+        scale = (1.0, 0.26, 0.4)[c]
+        for cohort, size in LIFE_COHORTS:
+            for reference, with_date in (("arrival", 1.0), ("recognition", 0.8)):
+                count = int(size * scale * with_date)
+                people = _persons(count, rng)
+                arrival = cohort * 12 + rng.integers(1, 13, count)
+                arrival = np.minimum(arrival, end)
+                observed = end - arrival  # whole months until the data end
+                for milestone, hazard in HAZARDS.items():
+                    waited = rng.geometric(hazard, count) - 1  # months until the milestone
+                    reached = waited <= observed
+                    parts.append(
+                        people.assign(
+                            city=city, cohort_year=cohort, reference=reference, milestone=milestone,
+                            month_since=np.where(reached, waited, observed) // 3 * 3,  # quarters
+                            reached=reached.astype(int), censored=(~reached).astype(int),
+                        )
+                    )  # fmt: skip
+    persons = pd.concat(parts, ignore_index=True)
+    keys = ["city", "cohort_year", "reference", "milestone", "month_since"]
+    # All persons only, as the mart publishes it.
+    table = persons.groupby(keys, as_index=False)[["reached", "censored"]].sum().assign(
+        **{dimension: ALL for dimension in GROUPS}
+    )
+    stratum = ["city", "cohort_year", "reference", "milestone", *GROUPS]
+    table = table.sort_values([*stratum, "month_since"], ascending=[True] * len(stratum) + [False])
+    table["at_risk"] = (table["reached"] + table["censored"]).groupby([table[k] for k in stratum]).cumsum()
+    table = table.sort_values([*stratum, "month_since"])
+    columns = [*stratum[:4], *GROUPS, "month_since", "at_risk", "reached", "censored"]
+    return list(table[columns].itertuples(index=False))

@@ -9,7 +9,8 @@ import pytest
 from dashboard_release_builder import DASHBOARDS, RELEASE_ID, PublishedRelease, write_release
 
 from dashboards import release
-from dashboards.formatting import Column, chart_values, csv_bytes, display_table, format_decimal, format_percent
+from dashboards.exports import csv_bytes
+from dashboards.formatting import Column, chart_values, display_table, format_decimal, format_percent
 
 
 def test_release_root_is_where_the_pipeline_publishes(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

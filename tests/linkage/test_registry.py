@@ -68,3 +68,14 @@ def test_keys_are_reproducible_for_the_same_records(con):
     other = duckdb.connect()
     update_registry(other, records(("abh", "c", 5), ("abh", "a", 9)), "r1")
     assert keys(con) == dict(other.execute("select record_ref, person_key from registry.person_registry").fetchall())
+
+
+def test_a_record_split_from_the_person_named_after_it_gets_a_key_of_its_own(con):
+    # The first person's key derives from record "a"; when "a" leaves, the larger part keeps the
+    # key and "a" must not be given the same key again.
+    update_registry(con, records(("abh", "a", 1), ("jobcenter", "b", 1), ("jugendamt", "c", 1)), "r1")
+    old = keys(con)["a"]
+    update_registry(con, records(("abh", "a", 2), ("jobcenter", "b", 1), ("jugendamt", "c", 1)), "r2")
+    now = keys(con)
+    assert now["b"] == now["c"] == old
+    assert now["a"] != old

@@ -22,7 +22,7 @@ profilings as (
         person_key,
         detail as profile_code,
         event_date as profiled_on,
-        lead(event_date) over (partition by person_key order by event_date, event_key) as next_profiled_on
+        lead(event_date) over (partition by person_key order by event_date, detail, event_key) as next_profiled_on
     from {{ ref('int_events_with_person') }}
     where event_type = 'PROFILING'
         and detail is not null

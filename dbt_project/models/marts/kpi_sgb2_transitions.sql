@@ -48,7 +48,7 @@ first_entries_in_month as (
         asylblg_ends.asylblg_end_date,
         row_number() over (
             partition by sgb2_entries.person_key, sgb2_entries.city, sgb2_entries.month
-            order by sgb2_entries.entry_date, sgb2_entries.event_key
+            order by sgb2_entries.entry_date, asylblg_ends.asylblg_end_date, sgb2_entries.event_key
         ) as entry_rank
     from sgb2_entries
     left join asylblg_ends

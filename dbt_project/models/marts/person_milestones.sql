@@ -51,7 +51,7 @@ first_profiles as (
     select
         person_key,
         detail as first_profile_code,
-        row_number() over (partition by person_key order by event_date, event_key) as profile_rank
+        row_number() over (partition by person_key order by event_date, detail, event_key) as profile_rank
     from events
     where event_type = 'PROFILING'
         and detail is not null

@@ -6,6 +6,7 @@
     'given_name_phonetic',
     'family_name_bloom',
     'given_name_bloom',
+    'azr_bloom',
     'birth_year',
     'birth_date_hash',
     'birth_date_precision',
@@ -18,21 +19,42 @@
     'jugendamt': 'stg_jugendamt__cases',
 } -%}
 
+{#- the agency that keeps the AZR register number by law; two of its records with different numbers
+    are two persons, which linkage uses as a cannot-link constraint -#}
+{%- set holds_register_number = {'abh': true, 'jobcenter': false, 'jugendamt': false} -%}
+
+{#- each agency codes nationality its own way; linkage compares one code (ISO alpha-3) -#}
+{%- set nationality_join = {
+    'abh': ('nationality_code', 'destatis_code'),
+    'jobcenter': ('nationality_code', 'iso_alpha3'),
+    'jugendamt': ('nationality_name', 'country_name_de'),
+} -%}
+
 with
+
+nationality_codes as (
+
+    select * from {{ ref('nationality_codes') }}
+
+),
 
 {% for agency, model in agency_models.items() %}
 {{ agency }}_rows as (
 
     select
         '{{ agency }}' as agency,
-        city,
-        record_ref,
-        household_ref,
-        {{ identity_columns | join(',\n        ') }},
-        district,
-        delivery_month,
-        source_row
-    from {{ ref(model) }}
+        rows.city,
+        rows.record_ref,
+        rows.household_ref,
+        {% for column in identity_columns %}rows.{{ column }},
+        {% endfor %}nationality_codes.iso_alpha3 as nationality,
+        {{ holds_register_number[agency] }} as azr_is_register,
+        rows.district,
+        rows.delivery_month,
+        rows.source_row
+    from {{ ref(model) }} as rows
+    left join nationality_codes
+        on rows.{{ nationality_join[agency][0] }} = nationality_codes.{{ nationality_join[agency][1] }}
 
 ),
 
@@ -51,7 +73,7 @@ unioned as (
 fingerprinted as (
 
     select
-        {{ surrogate_key(['agency', 'record_ref'] + identity_columns) }} as identity_id,
+        {{ surrogate_key(['agency', 'record_ref'] + identity_columns + ['nationality']) }} as identity_id,
         *
     from unioned
 
@@ -85,10 +107,13 @@ final as (
         given_name_phonetic,
         family_name_bloom,
         given_name_bloom,
+        azr_bloom,
         birth_year,
         birth_date_hash,
         birth_date_precision,
         sex,
+        nationality,
+        azr_is_register,
         district,
         delivery_month
     from ranked

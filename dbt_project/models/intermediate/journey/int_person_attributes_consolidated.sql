@@ -105,7 +105,8 @@ latest_cities as (
         city,
         row_number() over (
             partition by person_key
-            order by event_date desc, delivery_month desc, event_key
+            -- ties broken by the city itself, not by a keyed hash: figures must not change with the key
+            order by event_date desc, delivery_month desc, city, event_key
         ) as recency_rank
     from events
 

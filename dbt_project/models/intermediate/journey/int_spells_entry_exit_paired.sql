@@ -55,7 +55,7 @@ first_exits as (
         *,
         row_number() over (
             partition by person_key, source_agency, city, legal_circle, spell_number
-            order by event_date, event_key
+            order by event_date, detail, event_key
         ) as exit_rank
     from numbered
     where spell_role = 'exit'

@@ -28,15 +28,15 @@ sequenced as (
         *,
         lead(event_date) over (
             partition by person_key, source_agency, city
-            order by event_date, role_order, event_key
+            order by event_date, role_order, legal_circle, event_key
         ) as next_event_date,
         lag(spell_role) over (
             partition by person_key, source_agency, city
-            order by event_date, role_order, event_key
+            order by event_date, role_order, legal_circle, event_key
         ) as previous_role,
         lag(legal_circle) over (
             partition by person_key, source_agency, city
-            order by event_date, role_order, event_key
+            order by event_date, role_order, legal_circle, event_key
         ) as previous_legal_circle
     from status_events
 
@@ -60,7 +60,7 @@ numbered as (
             end
         ) over (
             partition by person_key, source_agency, city
-            order by event_date, role_order, event_key
+            order by event_date, role_order, legal_circle, event_key
             rows between unbounded preceding and current row
         ) as spell_number
     from sequenced

@@ -1,0 +1,3 @@
+from pipelines.privacy.cli import main
+
+main()
