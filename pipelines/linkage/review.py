@@ -69,3 +69,43 @@ def load_decisions() -> pd.DataFrame:
     right = frame["agency_r"] + ":" + frame["record_ref_r"]
     frame["pair"] = left.where(left < right, right) + "|" + right.where(left < right, left)
     return frame.drop_duplicates("pair", keep="last")[columns].reset_index(drop=True)
+
+
+def main() -> None:
+    """`python -m pipelines.linkage.review list` / `decide N accept|reject --reviewer NAME`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Clerical review of uncertain record pairs (pseudonymous).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    listing = sub.add_parser("list", help="open pairs, least certain first")
+    listing.add_argument("--limit", type=int, default=20)
+    decide = sub.add_parser("decide", help="decide the pair numbered N in `list`")
+    decide.add_argument("number", type=int)
+    decide.add_argument("decision", choices=DECISIONS)
+    decide.add_argument("--reviewer", required=True)
+    decide.add_argument("--note", default="")
+    args = parser.parse_args()
+
+    queue = pd.read_parquet(queue_path()) if queue_path().exists() else pd.DataFrame()
+    decided = load_decisions()
+    if not queue.empty and not decided.empty:
+        done = set(zip(decided["record_ref_l"], decided["record_ref_r"], strict=True))
+        done |= {(b, a) for a, b in done}
+        queue = queue[[(a, b) not in done for a, b in zip(queue["record_ref_l"], queue["record_ref_r"],
+                                                         strict=True)]].reset_index(drop=True)
+    if args.command == "list":
+        levels = [c for c in queue.columns if c.endswith("_level")]
+        for number, row in queue.head(args.limit).iterrows():
+            evidence = ", ".join(f"{c.removesuffix('_level')}: {row[c]}" for c in levels)
+            print(f"{number:>4}  p={row['match_probability']:.3f}  {row['agency_l']} {row['record_ref_l'][:10]}… "
+                  f"<-> {row['agency_r']} {row['record_ref_r'][:10]}…  [{evidence}]")
+        print(f"{len(queue)} open pairs")
+        return
+    row = queue.iloc[args.number]
+    record_decision(row["agency_l"], row["record_ref_l"], row["agency_r"], row["record_ref_r"], args.decision,
+                    reviewer=args.reviewer, note=args.note)
+    print(f"recorded: {args.decision} for pair {args.number}; the next linkage run respects it")
+
+
+if __name__ == "__main__":
+    main()

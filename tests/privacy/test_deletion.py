@@ -41,13 +41,15 @@ class Request:
 
 
 def _person_with_one_record(warehouse: Path) -> tuple[str, str, str, str]:
-    """(agency, city, record_ref, person_key) of a jobcenter record whose person has no other record."""
-    agency, city, record_ref, person_key = query(warehouse, """
-        select r.agency, j.city, r.record_ref, r.person_key from registry.person_registry r
-        join (select distinct city, record_ref from raw.jobcenter__events) j using (record_ref)
-        where r.agency = 'jobcenter'
-          and r.person_key in (select person_key from registry.person_registry group by 1 having count(*) = 1)
-        order by r.record_ref limit 1""")[0]
+    """(agency, city, record_ref, person_key) of a record whose person has no other record (the jobcenter's
+    if there is one: its file has many rows per record)."""
+    union = " union all ".join(f"select distinct '{agency}' as agency, city, record_ref from raw.{table}"
+                               for agency, table in RAW_TABLES.items())
+    agency, city, record_ref, person_key = query(warehouse, f"""
+        select r.agency, raw_rows.city, r.record_ref, r.person_key from registry.person_registry r
+        join ({union}) raw_rows using (agency, record_ref)
+        where r.person_key in (select person_key from registry.person_registry group by 1 having count(*) = 1)
+        order by r.agency = 'jobcenter' desc, r.record_ref limit 1""")[0]
     return agency, city, record_ref, person_key
 
 

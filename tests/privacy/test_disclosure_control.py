@@ -9,13 +9,13 @@ who know nothing of ``tables.RELATIONS`` but work from what is published:
 2. a release of five linked tables (agencies, legal circles, profiles, youth care, the cube by group),
    made from a generated population. This reader knows how every cell is made from persons (its unknowns
    are the numbers of persons of every possible kind), so it finds every sum and difference of published
-   cells, also across tables and also one that ``tables.RELATIONS`` might have forgotten, and it knows
-   that a published 0 means nobody of those kinds. No small count and no protected difference may be
-   such a combination.
+   cells (zeros included), also across tables and also one that ``tables.RELATIONS`` might have
+   forgotten. No small count and no protected difference may be such a combination.
 
-What the second reader does not do is integer reasoning over the kinds of persons: with a handful of
-persons in a city and month, bounds on such hidden joint counts can occasionally pin a suppressed cell
-(docs/data-protection.md, "Limits").
+What the second reader does not do: use a published 0 to rule out kinds of persons altogether (which
+turns some inequalities between the tables into equations), or integer reasoning over the hidden counts
+of kinds of persons. In very small slices both can occasionally narrow a suppressed cell down to its
+value (docs/data-protection.md, "Limits").
 """
 
 from __future__ import annotations
@@ -267,12 +267,12 @@ def protected_differences(counts: np.ndarray) -> list[tuple[str, np.ndarray]]:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(populations())
 def test_no_small_count_of_a_release_can_be_recomputed_from_its_totals_and_differences(counts: np.ndarray) -> None:
-    """The reader knows every published cell as a sum over kinds of persons, and that a published 0 means
-    nobody of those kinds. Any sum or difference of published cells is then a linear combination of
-    their rows; a suppressed small count (or protected difference) must never be one."""
+    """The reader knows every published cell (an absent row is a published 0) as a sum over kinds of
+    persons. Any sum or difference of published cells is then a linear combination of their rows; a
+    suppressed small count (or protected difference) must never be one."""
     frames = release_of(counts)
     published = suppress_release(frames, THRESHOLD, tables=[t for t in RELEASE_TABLES if t.name in frames]).tables
-    equations, values, nobody = [], [], np.zeros(len(KINDS), dtype=bool)
+    equations: list[np.ndarray] = []
     sensitive: list[tuple[str, np.ndarray, int]] = []
     for (table, keys, column, _), weights in zip(CELLS, WEIGHTS, strict=True):
         frame = published[table]
@@ -281,24 +281,19 @@ def test_no_small_count_of_a_release_can_be_recomputed_from_its_totals_and_diffe
             match &= (frame[name] == value).to_numpy()
         true_value = int(weights @ counts)
         shown = frame[match].iloc[0] if match.any() else None
-        if shown is None or (not shown[f"{column}_suppressed"] and shown[column] == 0):
-            nobody |= weights > 0  # a published 0 (or an absent row): no person of these kinds
-        elif not shown[f"{column}_suppressed"]:
-            assert not 0 < shown[column] < THRESHOLD, f"{table}.{column} publishes the small count {shown[column]}"
+        if shown is None or not shown[f"{column}_suppressed"]:
+            assert shown is None or not 0 < shown[column] < THRESHOLD, (
+                f"{table}.{column} publishes the small count {shown[column]}")
             equations.append(weights)
-            values.append(int(shown[column]))
         elif 0 < true_value < THRESHOLD:
             sensitive.append((f"{table}.{column} {dict(keys)}", weights, true_value))
     for name, weights in protected_differences(counts):
         if 0 < int(weights @ counts) < THRESHOLD:
             sensitive.append((name, weights, int(weights @ counts)))
-    known = np.array(equations)[:, ~nobody] if equations else np.zeros((0, int((~nobody).sum())))
+    known = np.array(equations) if equations else np.zeros((0, len(KINDS)))
     rank = np.linalg.matrix_rank(known) if len(known) else 0
     for name, weights, true_value in sensitive:
-        target = weights[~nobody][None, :]
-        if not target.any():
-            continue  # every kind it counts is known to be absent: then it is 0, not small
-        combined = np.vstack([known, target])
+        combined = np.vstack([known, weights[None, :]])
         assert np.linalg.matrix_rank(combined) > rank, (
             f"{name} = {true_value} is a sum or difference of published cells")
 
