@@ -11,7 +11,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from pipelines.ingest.contract import Column, Contract
@@ -50,11 +49,11 @@ def human_formats(formats: tuple[str, ...]) -> str:
     return " or ".join(readable)
 
 
-_FORMAT_PARTS = {"%d": "(?P<d>[0-9]{1,2})", "%m": "(?P<m>[0-9]{1,2})", "%Y": "(?P<y>[0-9]{4})"}
+_FORMAT_PARTS = {"%d": "[0-9]{1,2}", "%m": "[0-9]{1,2}", "%Y": "[0-9]{4}"}
 
 
 def _format_regex(fmt: str) -> str:
-    """'%d.%m.%Y' -> a pattern with named groups d, m, y: ASCII digits only, day and month 1-2 digits."""
+    """'%d.%m.%Y' -> the strict shape of such a date: ASCII digits only, day and month 1-2 digits."""
     pattern, i = "", 0
     while i < len(fmt):
         part = fmt[i:i + 2]
@@ -64,36 +63,37 @@ def _format_regex(fmt: str) -> str:
         else:
             pattern += re.escape(fmt[i])
             i += 1
-    return f"^{pattern}$"
+    return pattern
 
 
 def parse_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     """Parse with the first format that fits each value; NaT where none does.
 
-    Deliberately strict, and the same for every value: ASCII digits in the contract's layout
+    Deliberately strict, and the same for every value: the contract's layout in ASCII digits
+    (a shape check first, since a lenient parser takes other scripts' digits and stray spaces)
     and a day that exists in its month (31.02. and month 13 are not dates). Anything else is
-    left unparsed for the row check to quarantine, rather than guessed at by a lenient parser.
-    Years 1..9999 parse, so that a date far in the future is reported as such.
+    left unparsed for the row check to quarantine. Years 1..9999 parse, so that a date far in
+    the future is reported as such rather than as unreadable.
     """
+    text = values.astype("string")
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[s]")
     for fmt in formats or ("%Y-%m-%d",):
-        todo = result.isna() & (values != "")
-        if not todo.any():
-            break
-        parts = values[todo].str.extract(_format_regex(fmt)).dropna()
-        if parts.empty:
-            continue
-        year, month, day = (parts[k].astype("int64").to_numpy() for k in ("y", "m", "d"))
-        valid = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1)
-        month_start = (np.where(valid, year, 1970) - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (
-            np.where(valid, month, 1) - 1)
-        days_in_month = ((month_start + 1).astype("datetime64[D]") - month_start.astype("datetime64[D]")).astype(
-            "int64")
-        valid &= day <= days_in_month
-        dates = month_start.astype("datetime64[D]") + (np.where(valid, day, 1) - 1)
-        parsed = pd.Series(dates.astype("datetime64[s]"), index=parts.index).where(valid)
-        result.loc[parsed.index] = parsed
+        todo = result.isna() & _matches(text, _format_regex(fmt))
+        if todo.any():
+            parsed = pd.to_datetime(text[todo].astype(object), format=fmt, errors="coerce")
+            result.loc[todo] = parsed.astype("datetime64[s]")
     return result
+
+
+_GERMAN_DATE = r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}"
+_ISO_DATE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+_GERMAN_PLACEHOLDER = r"0?[01]\.0?[01]\.[0-9]{4}"  # day and month each 0, 00, 1 or 01
+_ISO_PLACEHOLDER = r"[0-9]{4}-0?[01]-0?[01]"
+
+
+def _matches(text: pd.Series, pattern: str) -> pd.Series:
+    """Whole-value regex match as plain booleans (vectorised on Arrow-backed strings)."""
+    return text.str.fullmatch(pattern).fillna(False).astype(bool)
 
 
 def birth_date_placeholders(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -103,12 +103,12 @@ def birth_date_placeholders(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     "day unknown" rather than as a real birthday: two records that both say 01.01.1990
     must not count as agreeing on a birth date. ``1.1.1990`` is the same placeholder.
     """
-    german = values.str.extract(r"^(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})$")
-    iso = values.str.extract(r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})$")
-    parts = german.fillna(iso)
-    placeholder = pd.to_numeric(parts["d"]).isin([0, 1]) & pd.to_numeric(parts["m"]).isin([0, 1])
-    year = pd.to_numeric(parts["y"], errors="coerce")
-    return year, placeholder.fillna(False)
+    text = values.astype("string")
+    german, iso = _matches(text, _GERMAN_DATE), _matches(text, _ISO_DATE)
+    placeholder = (german & _matches(text, _GERMAN_PLACEHOLDER)) | (iso & _matches(text, _ISO_PLACEHOLDER))
+    year_text = text.str.slice(-4).where(german, text.str.slice(0, 4).where(iso))
+    year = pd.to_numeric(year_text, errors="coerce").astype("Int64")
+    return year, placeholder
 
 
 def check_rows(frame: pd.DataFrame, contract: Contract, delivery_month_end: dt.date) -> Checked:
@@ -134,19 +134,19 @@ def check_rows(frame: pd.DataFrame, contract: Contract, delivery_month_end: dt.d
     for column in contract.columns:
         values = text[column.name]
         empty = values == ""
-        length = values.str.len()
-        flag(length > MAX_FIELD_CHARS, column, f"value is longer than {MAX_FIELD_CHARS} characters")
-        control = values.str.extract(f"({CONTROL_CHARACTERS})", expand=False)
-        if control.notna().any():
+        flag(values.str.len() > MAX_FIELD_CHARS, column, f"value is longer than {MAX_FIELD_CHARS} characters")
+        damaged = values.str.contains(CONTROL_CHARACTERS, regex=True).fillna(False).astype(bool)
+        if damaged.any():  # rare: only then is it worth finding out which character it is
+            control = values[damaged].str.extract(f"({CONTROL_CHARACTERS})", expand=False)
             for char in control.dropna().unique():
-                flag(control == char, column, f"contains the control character 0x{ord(char):02x} "
-                     "(a damaged export)")
+                flag((control == char).reindex(values.index, fill_value=False), column,
+                     f"contains the control character 0x{ord(char):02x} (a damaged export)")
         if column.required:
             flag(empty, column, "required field is empty")
         if column.pattern:
-            # ASCII: a contract's \d means 0-9, not every script's digits.
-            flag(~empty & ~values.str.fullmatch(column.pattern, flags=re.ASCII), column,
-                 f"does not match {column.pattern}")
+            # A contract's \d means 0-9, not every script's digits (as Python's re would have it).
+            ascii_pattern = column.pattern.replace(r"\d", "[0-9]")
+            flag(~empty & ~_matches(values, ascii_pattern), column, f"does not match {column.pattern}")
         if column.codes is not None and column.type != "date":
             allowed = ", ".join(column.codes)
             flag(~empty & ~values.isin(list(column.codes)), column, f"unknown code (allowed: {allowed})")

@@ -33,7 +33,7 @@ import pandas as pd
 
 from pipelines.config import data_paths
 from pipelines.ingest.contract import Contract, all_contracts
-from pipelines.ingest.delivery import ingest_file
+from pipelines.ingest.delivery import delivery_files, ingest_file
 from pipelines.ingest.encodings import Encoder
 from pipelines.ingest.keys import PseudonymKey, ensure_key_matches_warehouse
 from pipelines.privacy.database_file import drop_derived_tables, rewrite_database
@@ -187,7 +187,7 @@ def delete_records(agency: str, city: str, record_ids: Sequence[str], key: Pseud
                 """select delivery_id, agency, city, delivery_month, file_name from meta.deliveries
                    where agency = ? and city = ? and status = 'loaded' and not superseded order by all""",
                 [agency, city]).df()
-            in_files = _rows_in_landing(paths.landing, contract, deliveries, record_ids)
+            in_files = _rows_in_landing(paths.landing, contract, city, deliveries, record_ids)
             con.register("deleted_records", targets)
             report.raw_rows = con.execute(
                 f"select count(*) from raw.{contract.table} r join deleted_records d using (city, record_ref)"
@@ -219,31 +219,37 @@ def delete_records(agency: str, city: str, record_ids: Sequence[str], key: Pseud
     return report
 
 
-def _rows_in_landing(landing: Path, contract: Contract, deliveries: pd.DataFrame,
-                     record_ids: Iterable[str]) -> dict[tuple[str, str, str, str], list[int]]:
-    """(delivery_id, city, month, file) -> row numbers of the records in that delivery's file."""
-    found = {}
+def _rows_in_landing(landing: Path, contract: Contract, city: str, deliveries: pd.DataFrame,
+                     record_ids: Iterable[str]) -> dict[tuple[str | None, str, str, str], list[int]]:
+    """(delivery_id or None, city, month, file) -> row numbers of the records, for every file of the agency
+    and city in the landing zone: loaded deliveries, and also refused or replaced files, which hold the
+    same clear text. ``delivery_id`` names the loaded delivery a file is, else None."""
+    current = {(m, f): d for d, m, f in zip(deliveries["delivery_id"], deliveries["delivery_month"],
+                                          deliveries["file_name"], strict=True)}
+    found: dict[tuple[str | None, str, str, str], list[int]] = {}
     ids = list(record_ids)
-    for delivery_id, city, month, file_name in zip(deliveries["delivery_id"], deliveries["city"],
-                                                   deliveries["delivery_month"], deliveries["file_name"], strict=True):
-        path = landing / contract.agency / month / file_name
-        if not path.is_file():
-            log.warning("%s is not in the landing zone; only the warehouse is cleaned for it", path.name)
-            continue
-        rows = rows_of_records(path, contract, ids)
-        if rows:
-            found[(delivery_id, city, month, file_name)] = rows
+    folder = landing / contract.agency
+    months = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    for month in months:
+        for path, file_city in delivery_files(landing, contract, month):
+            if file_city != city:
+                continue
+            rows = rows_of_records(path, contract, ids)
+            if rows:
+                found[(current.get((month, path.name)), city, month, path.name)] = rows
     return found
 
 
 def _count_quarantine_rows(con: duckdb.DuckDBPyConnection, in_files: dict) -> int:
     return sum(con.execute("select count(*) from meta.quarantine where delivery_id = ? "
                            "and list_contains(?, source_row)", [key[0], rows]).fetchone()[0]
-               for key, rows in in_files.items())
+               for key, rows in in_files.items() if key[0] is not None)
 
 
 def _delete_quarantine_rows(con: duckdb.DuckDBPyConnection, in_files: dict) -> None:
     for key, rows in in_files.items():
+        if key[0] is None:
+            continue
         con.execute("delete from meta.quarantine where delivery_id = ? and list_contains(?, source_row)",
                     [key[0], rows])
 
@@ -253,9 +259,11 @@ def _rewrite_landing_files(con: duckdb.DuckDBPyConnection, contract: Contract, i
     """Remove the rows from the files and ingest them again: register and quarantine describe the new file."""
     landing = data_paths().landing
     run_id = f"deletion-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
-    for (_, city, month, file_name), rows in in_files.items():
+    for (delivery_id, city, month, file_name), rows in in_files.items():
         path = landing / contract.agency / month / file_name
         removed = remove_rows(path, contract, rows)
+        if delivery_id is None:
+            continue  # a refused or replaced file: nothing of it is loaded
         outcome = ingest_file(path, city, month, contract, encoder, con, run_id)
         con.execute("update meta.deliveries set message = message || ? where delivery_id = ? and run_id = ?",
                     [f"; {removed} rows removed by deletion request {reference}", outcome.delivery.delivery_id,

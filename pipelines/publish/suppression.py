@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -89,7 +89,6 @@ class SuppressedRelease:
     primary: int = 0
     secondary: int = 0
     rounds: int = 0
-    unresolved: list[str] = field(default_factory=list)
 
 
 def small(values: pd.Series, threshold: int) -> pd.Series:
@@ -118,13 +117,13 @@ def suppress_release(
         model.add(relation)
     model.finish()
     with threadpool_limits(limits=1, user_api="blas"):  # many tiny blocks: BLAS threads only contend
-        rounds, unresolved = model.protect()
+        rounds = model.protect()
     out = {name: frame for name, frame in frames.items()}
     for spec in specs:
         out[spec.name] = model.apply(spec, frames[spec.name])
     primary = int(model.primary[: model.n_cells].sum())
     secondary = int((model.suppressed & ~model.primary[: model.n_cells]).sum())
-    return SuppressedRelease(out, primary, secondary, rounds, unresolved)
+    return SuppressedRelease(out, primary, secondary, rounds)
 
 
 # --- the model: cells, relations as linear equations, and the reader's reasoning ------------------------
@@ -521,7 +520,8 @@ class _Model:
 
     # -- protection ---------------------------------------------------------------------------------
 
-    def protect(self) -> tuple[int, list[str]]:
+    def protect(self) -> int:
+        """Withhold complements until the audit finds no small count; returns the number of rounds."""
         rounds = 0
         cell_is_candidate = self.cell_values > 0
         while True:
@@ -529,7 +529,7 @@ class _Model:
             known = self.audit()
             exposed = np.flatnonzero(self.primary & known)
             if len(exposed) == 0:
-                return rounds, []
+                return rounds
             chosen = set()
             for variable in exposed:
                 cell = self._complement(variable, cell_is_candidate)

@@ -8,6 +8,7 @@ Dagster instance), pointed at by ``INTEGRATION_DATA_DIR`` for as long as the cop
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,3 +74,18 @@ def found_in_bytes(path: Path, values: set[str]) -> set[str]:
     """Which of ``values`` occur anywhere in the file's bytes (live or freed blocks alike)."""
     data = path.read_bytes()
     return {v for v in values if v.encode("utf-8") in data}
+
+
+HEX_RUN = re.compile(rb"[0-9a-f]{32,}")
+
+
+def found_hex_in_bytes(path: Path, values: set[str]) -> set[str]:
+    """Which of ``values`` (32-character hex pseudonyms) occur in the file's bytes: every 32-character
+    window of every run of hex characters is looked up (DuckDB stores strings back to back)."""
+    width = 32
+    assert all(len(v) == width for v in values)
+    found = set()
+    for run in HEX_RUN.findall(path.read_bytes()):
+        text = run.decode("ascii")
+        found.update(text[i:i + width] for i in range(len(text) - width + 1) if text[i:i + width] in values)
+    return found
