@@ -136,7 +136,8 @@ def ensure_key_matches_warehouse(con: duckdb.DuckDBPyConnection, key: PseudonymK
         raise KeyMismatchError(
             f"The warehouse's pseudonyms were made with key {bound}, but the configured key is {key.key_id}. "
             f"After a key rotation, point {KEY_FILE_ENV} (or {KEY_ENV}) at the new key; a run with another key "
-            "would write pseudonyms that match none of the stored ones."
+            "would write pseudonyms that match none of the stored ones. (A demo data folder made with "
+            "another demo key: `make clean` starts it over.)"
         )
 
 

@@ -21,7 +21,7 @@ REDACTED = "<redacted>"
 # No field of any contract comes near this; a longer value is a broken export (or an attack), not data.
 MAX_FIELD_CHARS = 1000
 # Control characters (NUL, line breaks, ...) do not occur in any field of a clean export; tab is tolerated.
-CONTROL_CHARACTERS = "[\x00-\x08\x0a-\x1f\x7f]"
+CONTROL_CHARACTERS = r"[\x00-\x08\x0a-\x1f\x7f]"
 
 
 @dataclass

@@ -122,6 +122,7 @@ def delete_expired(retention_months: int, as_of: str | None = None, dry_run: boo
             files = expired_landing_files(paths.landing, first_kept)
             report.files_deleted = len(files)
             if dry_run:
+                report.registry_rows, report.persons_removed = _count_derived(con, gone_records)
                 return report
             con.execute("begin transaction")
             try:
@@ -195,6 +196,7 @@ def delete_records(agency: str, city: str, record_ids: Sequence[str], key: Pseud
             report.quarantine_rows = _count_quarantine_rows(con, in_files)
             report.files_rewritten = len(in_files)
             if dry_run:
+                report.registry_rows, report.persons_removed = _count_derived(con, targets)
                 return report
             con.execute("begin transaction")
             try:
@@ -337,6 +339,24 @@ def _delete_derived_of(con: duckdb.DuckDBPyConnection, records: pd.DataFrame) ->
                               or other_person_key in (select person_key from removed_persons)""")
     drop_derived_tables(con)
     return registry_rows, persons_removed
+
+
+def _count_derived(con: duckdb.DuckDBPyConnection, records: pd.DataFrame) -> tuple[int, int]:
+    """For a dry run: (registry rows of the records, persons who would have no record left)."""
+    if not _table_exists(con, "registry", "person_registry") or records.empty:
+        return 0, 0
+    con.register("dry_run_records", records[["agency", "record_ref"]])
+    try:
+        return con.execute("""
+            with marked as (
+                select r.person_key, d.record_ref is not null as goes
+                from registry.person_registry r
+                left join dry_run_records d on d.agency = r.agency and d.record_ref = r.record_ref)
+            select count(*) filter (where goes),
+                   (select count(*) from (select person_key from marked group by 1 having bool_and(goes)))
+            from marked""").fetchone()
+    finally:
+        con.unregister("dry_run_records")
 
 
 def _log(con: duckdb.DuckDBPyConnection, report: DeletionReport, agency: str | None, city: str | None) -> None:

@@ -33,7 +33,7 @@ class Request:
     record_id: str
     record_ref: str
     person_key: str
-    derived: set[str]  # every pseudonym and key derived from the record
+    derived: set[str]  # the record's keyed references and every key derived from it (person, journey events)
     registry_before: pd.DataFrame
     persons_before: int
     release_before: Path
@@ -83,7 +83,11 @@ def test_the_deleted_records_pseudonyms_are_gone_from_the_database_file(pipeline
                                                                         request_deletion: Request) -> None:
     derived = request_deletion.derived
     assert len(derived) >= 3
-    assert found_in_bytes(pipeline_city.warehouse, derived) == derived, "the byte scan sees them before"
+    # Before: every value is in the untouched warehouse, and the byte scan finds some of them there (which
+    # ones depends on how DuckDB compressed each column's block; compressed ones are why the text columns
+    # are read as well).
+    assert derived <= text_values(pipeline_city.warehouse), "the values are in the warehouse before"
+    assert found_in_bytes(pipeline_city.warehouse, derived), "the byte scan sees them before"
     warehouse = request_deletion.folder / "warehouse" / "warehouse.duckdb"
     assert not found_in_bytes(warehouse, derived)
     assert not derived & text_values(warehouse)

@@ -264,7 +264,7 @@ def protected_differences(counts: np.ndarray) -> list[tuple[str, np.ndarray]]:
     return differences
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(populations())
 def test_no_small_count_of_a_release_can_be_recomputed_from_its_totals_and_differences(counts: np.ndarray) -> None:
     """The reader knows every published cell (an absent row is a published 0) as a sum over kinds of
