@@ -3,7 +3,7 @@
 Roles decide which pages a person sees (the pages declare their roles in `app.py`):
 
 - `steering` (Lenkungsgruppe): the figures;
-- `steward` (Datenpflege): the data-quality pages (and the review page to come).
+- `steward` (Datenpflege): the data-quality page and the clerical review (Klärfälle).
 
 A person may hold both. The users file (TOML, default `$INTEGRATION_DATA_DIR/access/users.toml`,
 or `$INTEGRATION_USERS_FILE`) lists every person with their roles and, for the local login, a

@@ -85,6 +85,14 @@ PAGES: tuple[PageSpec, ...] = (
         period_applies=False,
     ),
     PageSpec(
+        "pruefung.py",
+        ("Klärfälle", "Clerical review"),
+        ":material/rule:",
+        QUALITY,
+        cities_apply=False,
+        period_applies=False,
+    ),
+    PageSpec(
         "methodik.py",
         ("Methodik", "Method"),
         ":material/menu_book:",

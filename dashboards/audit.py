@@ -3,14 +3,15 @@
 Social-data law asks that access to it be traceable (SGB X § 67 ff., GDPR Art. 5(2)). Each event is
 one JSON line in `$INTEGRATION_DATA_DIR/audit/dashboard-audit.jsonl` (or `$INTEGRATION_AUDIT_LOG`):
 `at` (UTC), `user`, `auth` (local or sso), `event` (login, login_failed, logout, denied, view,
-export), `release`, `page`, and for an export its `format` and `table`; a view also records the
-filters that decided which figures were on screen.
+export, review_decision), `release`, `page`, and for an export its `format` and `table`; a view also
+records the filters that decided which figures were on screen, a review decision the decision and
+the two records' pseudonymous references.
 
 The file is only ever opened for appending (O_APPEND), never rewritten. Each line carries `prev`,
 the SHA-256 of the line before it, so that a deleted or edited line breaks the chain and
 `python -m dashboards.access verify-audit` finds it. An advisory lock keeps the chain intact when
 several dashboard processes write at once. Nothing in it identifies a person of the data: it holds
-staff logins, page names, release ids and filter values.
+staff logins, page names, release ids, filter values and pseudonymous record references.
 """
 
 from __future__ import annotations

@@ -123,6 +123,87 @@ LINK_METHODS: dict[str, Words] = {
     "probabilistic": ("probabilistisch (ähnliche Merkmale)", "probabilistic (similar attributes)"),
 }
 
+# Clerical review: the fields the linkage model compares (the review queue's `<field>_level` columns)
+# and the level each comparison reached, named as in pipelines/linkage/model.py (and Splink's own
+# names for exact matches and the catch-all level); `fehlt` is the queue's word for a missing value.
+COMPARISON_FIELDS: dict[str, Words] = {
+    "name": ("Name", "Name"),
+    "birth_date": ("Geburtsdatum", "Birth date"),
+    "azr": ("AZR-Nummer", "AZR number"),
+    "sex": ("Geschlecht", "Sex"),
+    "nationality": ("Staatsangehörigkeit", "Nationality"),
+    "location": ("Ort der Akte", "Where the record is kept"),
+}
+
+COMPARISON_LEVELS: dict[str, Words] = {
+    "both names exact, rare family name": (
+        "beide Namen gleich, seltener Familienname",
+        "both names exact, rare family name",
+    ),
+    "both names exact": ("beide Namen gleich", "both names exact"),
+    "names swapped, exact": ("Namen vertauscht, sonst gleich", "names swapped, exact"),
+    "both names phonetic, rare family name": (
+        "beide Namen klingen gleich, seltener Familienname",
+        "both names sound alike, rare family name",
+    ),
+    "both names phonetic": ("beide Namen klingen gleich", "both names sound alike"),
+    "names swapped, phonetic": ("Namen vertauscht, klingen gleich", "names swapped, sound alike"),
+    "one name agrees, the other similar (straight or swapped)": (
+        "ein Name stimmt, der andere ist ähnlich (auch vertauscht)",
+        "one name agrees, the other is similar (straight or swapped)",
+    ),
+    "both names similar (Dice >= 0.7, straight or swapped)": (
+        "beide Namen ähnlich (Dice ≥ 0,7, auch vertauscht)",
+        "both names similar (Dice ≥ 0.7, straight or swapped)",
+    ),
+    "family name agrees, given name differs": (
+        "Familienname stimmt, Vorname anders",
+        "family name agrees, given name differs",
+    ),
+    "given name agrees, family name differs": (
+        "Vorname stimmt, Familienname anders",
+        "given name agrees, family name differs",
+    ),
+    "family name somewhat similar": ("Familienname etwas ähnlich", "family name somewhat similar"),
+    "full date exact": ("Datum gleich", "same date"),
+    "same year, day unknown on one side": (
+        "gleiches Jahr, Tag auf einer Seite unbekannt",
+        "same year, day unknown on one side",
+    ),
+    "same year, different day": ("gleiches Jahr, anderer Tag", "same year, different day"),
+    "year differs by one": ("Jahr weicht um eins ab", "year differs by one"),
+    "same AZR number": ("gleiche AZR-Nummer", "same AZR number"),
+    "AZR numbers differ in a digit or two": (
+        "AZR-Nummern weichen in ein, zwei Ziffern ab",
+        "AZR numbers differ in a digit or two",
+    ),
+    "different AZR numbers, both from the register": (
+        "verschiedene AZR-Nummern, beide aus dem Register",
+        "different AZR numbers, both from the register",
+    ),
+    "Exact match on sex": ("gleich", "same"),
+    "Exact match on nationality": ("gleich", "same"),
+    "same district": ("gleicher Stadtteil", "same district"),
+    "same city": ("gleiche Stadt, anderer Stadtteil", "same city, other district"),
+    "fehlt": ("fehlt in mindestens einem Datensatz", "missing in at least one record"),
+}
+
+# Splink's catch-all level ("All other comparisons") means something else for each field.
+NO_AGREEMENT_LEVEL = "All other comparisons"
+NO_AGREEMENT: dict[str, Words] = {
+    "name": ("Namen verschieden", "names differ"),
+    "birth_date": ("Jahr weicht um mehr als eins ab", "year differs by more than one"),
+    "azr": ("verschiedene AZR-Nummern", "different AZR numbers"),
+    "sex": ("verschieden", "different"),
+    "nationality": ("verschieden", "different"),
+    "location": ("andere Stadt", "other city"),
+}
+
+REVIEW_DECISIONS: dict[str, Words] = {
+    "accept": ("gleiche Person", "same person"),
+    "reject": ("verschiedene Personen", "different persons"),
+}
+
 # Keys of the manifest's `linkage` summary, as documented and as the publisher writes them.
 LINKAGE: dict[str, Words] = {
     "records": ("Datensätze", "records"),
@@ -275,3 +356,18 @@ def column(name: str, lang: Language | None = None) -> str:
     """The header of a release column."""
     pair = COLUMNS.get(name)
     return words(pair, lang) if pair else name
+
+
+def comparison_field(code: object, lang: Language | None = None) -> str:
+    return label(COMPARISON_FIELDS, code, lang)
+
+
+def comparison_level(field: str, code: object, lang: Language | None = None) -> str:
+    """The level a field's comparison reached, in words (`name`, `both names exact` -> `beide Namen gleich`)."""
+    if code == NO_AGREEMENT_LEVEL:
+        return words(NO_AGREEMENT.get(field, ("keine Übereinstimmung", "no agreement")), lang)
+    return label(COMPARISON_LEVELS, code, lang)
+
+
+def review_decision(code: object, lang: Language | None = None) -> str:
+    return label(REVIEW_DECISIONS, code, lang)

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards import access, audit
 
-STEWARD_PAGES = {"datenqualitaet.py"}
+STEWARD_PAGES = {"datenqualitaet.py", "pruefung.py"}
 FIGURE_PAGES = {
     "ueberblick.py",
     "zustaendigkeiten.py",
@@ -100,9 +100,10 @@ def test_a_data_steward_sees_the_quality_pages_but_not_the_figures(
     assert all("Monatsbericht" not in b.label for b in app.get("download_button")), "the report holds figures"
 
 
-def test_the_steward_page_checks_the_role_itself(published: PublishedRelease, users: Path) -> None:
+@pytest.mark.parametrize("steward_page", sorted(STEWARD_PAGES))
+def test_the_steward_page_checks_the_role_itself(published: PublishedRelease, users: Path, steward_page: str) -> None:
     # Defence in depth: should the page ever run for someone without the role, it still refuses.
-    page = AppTest.from_file(VIEWS / "datenqualitaet.py", default_timeout=60)
+    page = AppTest.from_file(VIEWS / steward_page, default_timeout=60)
     page.session_state["_benutzer"] = access.SignedInUser("lenkung", "Lenkung", frozenset({"steering"}), "local")
     page.run()
 
