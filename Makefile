@@ -9,14 +9,17 @@ export DAGSTER_HOME ?= $(INTEGRATION_DATA_DIR)/dagster
 PERSONS ?= 16600
 MONTHS ?= 12
 SEED ?= 2016
+BENCH_SIZES ?= 10000,100000,1000000
+BENCH_REPEATS ?= 3
 
-.PHONY: help setup demo test lint ui dashboard clean
+.PHONY: help setup demo test lint ui dashboard bench clean
 
 help:
 	@echo "make demo       fresh environment, synthetic deliveries, whole pipeline, a published release"
 	@echo "make test       lint and the test suite (what CI runs)"
 	@echo "make ui         Dagster UI on http://127.0.0.1:3000"
 	@echo "make dashboard  Streamlit dashboard on http://127.0.0.1:8501 (latest release)"
+	@echo "make bench      whole pipeline at 10k/100k/1M persons, 24 months: bench/results/, docs/performance.md"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +48,10 @@ ui: setup
 dashboard: setup
 	$(BIN)/streamlit run dashboards/app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true \
 		--client.toolbarMode viewer --browser.gatherUsageStats false
+
+# Slow (the 1,000,000-person size alone takes a long while): not part of `make test`.
+bench: setup
+	$(BIN)/python bench/pipeline.py --sizes $(BENCH_SIZES) --months 24 --repeats $(BENCH_REPEATS) --markdown
 
 clean:
 	rm -rf data

@@ -6,6 +6,13 @@ Edges come from three sources and are clustered together (connected components):
   immigration office, sometimes by the others);
 - pairs the Splink model scores at or above ``MATCH_THRESHOLD``.
 Splink runs in its own in-memory DuckDB so that its working tables never touch the warehouse.
+
+Incremental runs: scoring pairs is the costly part, and with a saved model a pair's score depends
+only on its two identity records. The scored pairs of the last run are kept (``ScoreCache``, stored
+by the linkage asset in the warehouse's ``linkage_cache`` schema); a run with the same model scores
+only the pairs that involve a new identity record or one whose compared fields changed, and takes
+the others from the cache. Clustering, constraints and review always see every pair, so the result
+is the one a run without the cache gives.
 """
 
 from __future__ import annotations
@@ -38,6 +45,15 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class ScoreCache:
+    """The pairs scored in a run, and what they were scored on: reused by the next run with the same model."""
+
+    model_version: str
+    identities: pa.Table  # identity_id, fingerprint (a hash of every field the comparisons read)
+    pairs: pa.Table  # Splink's predictions at or above REVIEW_FLOOR
+
+
+@dataclass
 class LinkageResult:
     records: pa.Table  # agency, record_ref, cluster_id, link_method
     model_version: str
@@ -46,6 +62,7 @@ class LinkageResult:
     seconds: float = 0.0
     review_queue: pa.Table | None = None  # uncertain pairs for clerical review
     estimated_errors: dict[str, float] = field(default_factory=dict)
+    score_cache: ScoreCache | None = None
 
 
 IDENTITY_COLUMNS = (
@@ -53,6 +70,14 @@ IDENTITY_COLUMNS = (
     "given_name_phonetic, family_name_bloom::varchar as family_name_bloom, "
     "given_name_bloom::varchar as given_name_bloom, azr_bloom::varchar as azr_bloom, birth_year, birth_date_hash, "
     "sex, nationality, city, district, azr_is_register"
+)
+
+
+# What the comparisons, the constraints and the review queue read of an identity record.
+COMPARED_FIELDS = (
+    "agency", "record_ref", "azr_hash", "family_name_hash", "given_name_hash", "family_name_phonetic",
+    "given_name_phonetic", "family_name_bloom", "given_name_bloom", "azr_bloom", "birth_year", "birth_date_hash",
+    "sex", "nationality", "city", "district", "azr_is_register", "family_name_frequent",
 )
 
 
@@ -184,7 +209,7 @@ def _review_queue(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> pa.T
                  and d.record_ref_r = a.record_ref))
         qualify row_number() over (partition by least(a.record_ref, b.record_ref), greatest(a.record_ref, b.record_ref)
                                    order by s.match_probability desc) = 1
-        order by abs(s.match_probability - {MATCH_THRESHOLD})
+        order by abs(s.match_probability - {MATCH_THRESHOLD}), agency_l, record_ref_l, agency_r, record_ref_r
     """).df()
     # Splink numbers levels from the weakest (0, "else") up; -1 is the null level.
     for gamma in gammas:
@@ -224,6 +249,10 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table) -> int:
         from (select family_name_hash, count(*) / sum(count(*)) over () as share
               from identities group by family_name_hash) f
         where identities.family_name_hash is not distinct from f.family_name_hash""")
+    # Every field a comparison reads: a cached score is valid while the fingerprints of its pair are unchanged.
+    con.execute(f"""alter table identities add column fingerprint varchar;
+        update identities set fingerprint = md5(concat_ws('|', {', '.join(
+            f"coalesce({c}::varchar, '~')" for c in COMPARED_FIELDS)}))""")
     return int(con.execute("select count(*) from identities").fetchone()[0])
 
 
@@ -250,13 +279,68 @@ def model_version(model: dict[str, Any]) -> str:
 DECISION_COLUMNS = ["agency_l", "record_ref_l", "agency_r", "record_ref_r", "decision"]
 
 
+def _score(con: duckdb.DuckDBPyConnection, db_api: DuckDBAPI, model: dict[str, Any], version: str,
+           cache: ScoreCache | None) -> dict[str, int]:
+    """Create table ``scored``: every pair the blocking rules find with a probability >= REVIEW_FLOOR.
+
+    With a cache from the same model, only pairs involving an identity record that is new or whose
+    fingerprint changed are scored (the blocking rules get ``and (l.rescore or r.rescore)``); the
+    other pairs come from the cache, minus those of records that are gone.
+    """
+    reuse = cache is not None and cache.model_version == version
+    con.execute("alter table identities add column rescore boolean default true")
+    if reuse:
+        con.register("cache_identities", cache.identities)
+        con.execute("""update identities set rescore = false from cache_identities c
+                       where c.identity_id = identities.identity_id and c.fingerprint = identities.fingerprint""")
+        con.unregister("cache_identities")
+        con.register("cache_pairs", cache.pairs)
+        con.execute("""create table kept_pairs as select p.* from cache_pairs p
+                       join identities l on l.identity_id = p.identity_id_l and not l.rescore
+                       join identities r on r.identity_id = p.identity_id_r and not r.rescore""")
+        con.unregister("cache_pairs")
+    to_score = int(con.execute("select count(*) from identities where rescore").fetchone()[0])
+    total = int(con.execute("select count(*) from identities").fetchone()[0])
+    parts = ["select * from kept_pairs"] if reuse else []
+    if to_score and total > 1:
+        predicting = dict(model)
+        if reuse:
+            predicting["blocking_rules_to_generate_predictions"] = [
+                _only_rescored(rule) for rule in model["blocking_rules_to_generate_predictions"]]
+        predictions = Linker(db_api.register("identities"), predicting).inference.predict(
+            threshold_match_probability=REVIEW_FLOOR)
+        # what later steps read of a pair (its records' fields stay in ``identities``)
+        gammas = [r[0] for r in con.execute(f"""select column_name from information_schema.columns
+            where table_name = '{predictions.physical_name}' and column_name like 'gamma_%'
+            order by column_name""").fetchall()]
+        parts.append(f"select identity_id_l, identity_id_r, match_probability, match_weight, {', '.join(gammas)} "
+                     f"from {predictions.physical_name}")
+    if parts:
+        con.execute("create table scored as " + " union all by name ".join(parts))
+    else:
+        con.execute("create table scored (identity_id_l varchar, identity_id_r varchar, match_probability double, "
+                    "match_weight double)")
+    reused = int(con.execute("select count(*) from kept_pairs").fetchone()[0]) if reuse else 0
+    return {"identities_scored": to_score, "pairs_reused": reused}
+
+
+def _only_rescored(rule: str | dict[str, Any]) -> dict[str, Any]:
+    """A blocking rule restricted to pairs with at least one record to score anew."""
+    spec = {"blocking_rule": rule, "sql_dialect": "duckdb"} if isinstance(rule, str) else dict(rule)
+    spec["blocking_rule"] = f"({spec['blocking_rule']}) and (l.rescore or r.rescore)"
+    return spec
+
+
 def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
-                    decisions: pd.DataFrame | None = None, seed: int = 1) -> LinkageResult:
+                    decisions: pd.DataFrame | None = None, seed: int = 1,
+                    cache: ScoreCache | None = None) -> LinkageResult:
     """Cluster identity records (columns as in ``intermediate.int_identity_records``; Bloom filters as text).
 
     ``model``: a saved Splink model (``train_model``); trained here when None.
     ``decisions``: clerical review decisions on record pairs (``DECISION_COLUMNS``): an accepted
     pair is linked, a rejected pair is never in one person.
+    ``cache``: the previous run's scored pairs (``LinkageResult.score_cache``); used when its model is
+    this run's model, so that only pairs involving new or changed records are scored.
     """
     started = time.perf_counter()
     model = model if model is not None else train_model(identities, seed)
@@ -273,14 +357,9 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
         join identities b on b.agency = d.agency_r and b.record_ref = d.record_ref_r""")
     con.execute(f"create table deterministic_edges as {_edges_sql()}")
 
+    version = model_version(model)
     db_api = DuckDBAPI(connection=con)
-    linker = Linker(db_api.register("identities"), model)
-    if n_identities > 1:
-        predictions = linker.inference.predict(threshold_match_probability=REVIEW_FLOOR)
-        con.execute(f"create table scored as select * from {predictions.physical_name}")
-    else:
-        con.execute("create table scored (identity_id_l varchar, identity_id_r varchar, match_probability double, "
-                    "match_weight double)")
+    scoring = _score(con, db_api, model, version, cache if n_identities > 1 else None)
     # A rejected pair loses its model edge; an accepted one gets an edge whatever the model said.
     con.execute(f"""create table probabilistic_edges as
         select s.identity_id_l, s.identity_id_r, 'model' as rule, s.match_probability
@@ -305,7 +384,6 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
     review_queue = _review_queue(con, model)
     errors = _estimated_errors(con)
 
-    version = model_version(model)
     # One row per source record. A record's method is how it joined its person: by AZR
     # agreement, by the model, or alone. (Variants of one record are always together.)
     records = con.execute("""
@@ -353,6 +431,10 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
         "conflicted_clusters_rebuilt": resolved,
         "reviewed_accepts": int(con.execute("select count(*) from decisions where decision = 'accept'").fetchone()[0]),
         "reviewed_rejects": int(con.execute("select count(*) from decisions where decision = 'reject'").fetchone()[0]),
+        **scoring,
     }
+    new_cache = ScoreCache(version, con.execute("select identity_id, fingerprint from identities").to_arrow_table(),
+                           con.execute("select * from scored").to_arrow_table())
     con.close()
-    return LinkageResult(records, version, model, counts, time.perf_counter() - started, review_queue, errors)
+    return LinkageResult(records, version, model, counts, time.perf_counter() - started, review_queue, errors,
+                         new_cache)

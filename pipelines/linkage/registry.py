@@ -41,6 +41,8 @@ alter table registry.linkage_runs add column if not exists expected_missed_links
 alter table registry.linkage_runs add column if not exists estimated_link_precision double;
 alter table registry.linkage_runs add column if not exists estimated_link_recall double;
 alter table registry.linkage_runs add column if not exists review_queue integer;
+alter table registry.linkage_runs add column if not exists identities_scored integer;
+alter table registry.linkage_runs add column if not exists pairs_reused integer;
 """
 
 

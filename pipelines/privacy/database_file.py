@@ -18,9 +18,10 @@ import duckdb
 
 log = logging.getLogger(__name__)
 
-# Schemas that dbt builds from raw.* and the registry (tables; staging holds views only). They hold
-# pseudonyms and person keys derived from the source records, and are rebuilt by the next dbt run.
-DERIVED_SCHEMAS = ("intermediate", "marts")
+# Schemas built from raw.* and the registry (tables; staging holds views only): dbt's, and linkage's
+# cache of scored pairs. They hold pseudonyms and person keys derived from the source records, and the
+# next run rebuilds them (without the cache, linkage scores every pair once).
+DERIVED_SCHEMAS = ("intermediate", "marts", "linkage_cache")
 
 
 def drop_derived_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

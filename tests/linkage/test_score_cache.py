@@ -1,0 +1,62 @@
+"""The score cache: a run that reuses the previous run's scored pairs links exactly as a run without it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from pipelines.linkage.link import link_identities, read_identities, train_model
+
+
+@pytest.fixture(scope="module")
+def identities(pipeline_city) -> pa.Table:
+    con = duckdb.connect(str(pipeline_city.warehouse), read_only=True)
+    try:
+        return read_identities(con)
+    finally:
+        con.close()
+
+
+def persons(result) -> set[frozenset[tuple[str, str]]]:
+    frame = result.records.to_pandas()
+    return {frozenset(zip(g["agency"], g["record_ref"], strict=True)) for _, g in frame.groupby("cluster_id")}
+
+
+def pairs(result):
+    frame = result.score_cache.pairs.to_pandas()
+    return frame.sort_values(["identity_id_l", "identity_id_r"]).reset_index(drop=True)
+
+
+def test_new_and_changed_records_are_scored_and_the_rest_reused_with_the_same_outcome(identities) -> None:
+    model = train_model(identities)
+    earlier = identities.filter(pa.array(np.random.default_rng(3).random(identities.num_rows) < 0.85))
+    previous = link_identities(earlier, model=model)
+    # a month later: new records, and some known records moved to another district
+    frame = identities.to_pandas()
+    moved = frame.index[frame["identity_id"].isin(earlier.column("identity_id").to_pylist())][:25]
+    frame.loc[moved, "district"] = "elsewhere"
+    later = pa.Table.from_pandas(frame, preserve_index=False)
+
+    incremental = link_identities(later, model=model, cache=previous.score_cache)
+    full = link_identities(later, model=model)
+
+    new_records = later.num_rows - earlier.num_rows
+    assert new_records + len(moved) <= incremental.counts["identities_scored"] < later.num_rows
+    assert incremental.counts["pairs_reused"] > 0
+    assert full.counts["identities_scored"] == later.num_rows and full.counts["pairs_reused"] == 0
+    assert persons(incremental) == persons(full)
+    assert pairs(incremental).equals(pairs(full))
+    assert incremental.review_queue.to_pandas().equals(full.review_queue.to_pandas())
+
+
+def test_a_cache_of_another_model_is_not_used(identities) -> None:
+    model = train_model(identities)
+    previous = link_identities(identities, model=model)
+    stale = dataclasses.replace(previous.score_cache, model_version="identity-v0-other")
+    again = link_identities(identities, model=model, cache=stale)
+    assert again.counts["identities_scored"] == identities.num_rows and again.counts["pairs_reused"] == 0
+    assert persons(again) == persons(previous)
