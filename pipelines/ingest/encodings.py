@@ -18,6 +18,7 @@ import hmac
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -165,28 +166,48 @@ def cologne_phonetic(name: str) -> str:
 
 
 class Encoder:
-    """Keyed encodings of identifying values, computed once per distinct value."""
+    """Keyed encodings of identifying values, computed once per distinct value.
+
+    One encoder serves a whole ingest run: names, AZR numbers and record ids recur in every monthly
+    delivery, so their encodings are remembered across files (in memory only, for the run's lifetime)
+    instead of being computed again for each of a month's files.
+    """
 
     def __init__(self, key: PseudonymKey) -> None:
         self._secret = key.secret
         self.key_id = key.key_id
         self._bloom_positions: dict[str, tuple[int, ...]] = {}
+        self._memo: dict[str, dict[str, str | None]] = {}
 
     def hmac_hex(self, domain: str, value: str) -> str:
         digest = hmac.new(self._secret, f"{domain}|{value}".encode(), hashlib.sha256).hexdigest()
         return digest[:HASH_HEX_CHARS]
 
-    def _per_distinct(self, values: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
-        """Apply ``fn`` to each distinct non-empty value; empty or missing values stay null."""
-        text = values.astype("string")
-        text = text.where(text.str.strip().fillna("") != "")
-        distinct = text.dropna().unique()
-        mapping = {v: fn(v) for v in distinct}
-        return text.map(mapping).astype("object").where(text.notna(), None)
+    def _per_distinct(self, values: pd.Series, fn: Callable[[str], Any], memo: str | None = None) -> pd.Series:
+        """Apply ``fn`` to each distinct non-empty value; empty or missing values stay null.
 
-    def pseudonym(self, values: pd.Series, domain: str) -> pd.Series:
-        """Keyed HMAC of each value in a namespace (``domain``), null for empty values."""
-        return self._per_distinct(values, lambda v: self.hmac_hex(domain, v.strip()))
+        ``memo`` names a cache of ``fn``'s results kept for the encoder's lifetime (for values that recur
+        from file to file; one-off values such as event ids are not worth remembering).
+        """
+        text = values.astype("string")
+        codes, distinct = pd.factorize(text.where(text.str.strip().fillna("") != ""))
+        if memo is None:
+            results = [fn(v) for v in distinct]
+        else:
+            known = self._memo.setdefault(memo, {})
+            results = [known[v] if v in known else known.setdefault(v, fn(v)) for v in distinct]
+        table = np.empty(len(results) + 1, dtype=object)  # the last slot (code -1) is the null
+        table[: len(results)] = results
+        table[-1] = None
+        return pd.Series(table[codes], index=values.index, dtype=object)
+
+    def pseudonym(self, values: pd.Series, domain: str, remember: bool = False) -> pd.Series:
+        """Keyed HMAC of each value in a namespace (``domain``), null for empty values.
+
+        ``remember``: keep the results for later files of the run (for ids that recur month by month).
+        """
+        return self._per_distinct(values, lambda v: self.hmac_hex(domain, v.strip()),
+                                  memo=f"hmac|{domain}" if remember else None)
 
     def name_encodings(self, values: pd.Series, prefix: str, first_token_only: bool) -> pd.DataFrame:
         """Hash, phonetic hash and Bloom filter of a name column.
@@ -194,22 +215,24 @@ class Encoder:
         ``first_token_only`` is used for given names: agencies drop middle names, so the
         exact and phonetic codes use the first given name, the Bloom filter all of them.
         """
-        normalised = self._per_distinct(values, normalise_name)
-        normalised = normalised.where(normalised.fillna("") != "", None)
-        keyed = normalised.map(lambda v: v.split()[0] if first_token_only else v.replace(" ", ""),
-                               na_action="ignore")
-        folded = keyed.map(fold_transliteration, na_action="ignore")
-        folded_all = normalised.map(fold_transliteration, na_action="ignore")
-        # One hash namespace for family and given names, so that linkage can see a swap
-        # (family name in one register = given name in another).
-        return pd.DataFrame(
-            {
-                f"{prefix}_hash": self._per_distinct(keyed, lambda v: self.hmac_hex("name", v)),
-                f"{prefix}_phonetic": self._per_distinct(folded, self._phonetic),
-                f"{prefix}_bloom": self._per_distinct(folded_all, self.bloom),
-            },
-            index=values.index,
-        )
+        def encode(raw: str) -> tuple[str | None, str | None, str | None]:
+            normalised = normalise_name(raw)
+            if not normalised:
+                return None, None, None
+            keyed = normalised.split()[0] if first_token_only else normalised.replace(" ", "")
+            # One hash namespace for family and given names, so that linkage can see a swap
+            # (family name in one register = given name in another).
+            return (self.hmac_hex("name", keyed), self._phonetic(fold_transliteration(keyed)),
+                    self.bloom(fold_transliteration(normalised)))
+
+        encoded = self._per_distinct(values, encode, memo=f"name-encodings|{first_token_only}")
+        present = encoded.notna().to_numpy()
+        columns = {}
+        for position, suffix in enumerate(("hash", "phonetic", "bloom")):
+            column = np.full(len(encoded), None, dtype=object)
+            column[present] = [codes[position] for codes in encoded.to_numpy()[present]]
+            columns[f"{prefix}_{suffix}"] = pd.Series(column, index=values.index, dtype=object)
+        return pd.DataFrame(columns, index=values.index)
 
     def _phonetic(self, normalised: str) -> str | None:
         code = cologne_phonetic(normalised)
@@ -222,7 +245,8 @@ class Encoder:
         A mistyped digit changes one token of twelve, so the filters of the true and the mistyped
         AZR number stay similar (Dice ~0.9) while unrelated numbers share about a tenth of tokens.
         """
-        return self._per_distinct(values, lambda v: self._bloom_of(f"{i}:{d}" for i, d in enumerate(v)))
+        return self._per_distinct(values, lambda v: self._bloom_of(f"{i}:{d}" for i, d in enumerate(v)),
+                                  memo="digits_bloom")
 
     def bloom(self, normalised: str) -> str:
         """Keyed Bloom filter of the name's bigrams, as a '0'/'1' string DuckDB casts to BIT.
@@ -246,6 +270,9 @@ class Encoder:
                            for i in range(BLOOM_HASHES))
             self._bloom_positions[gram] = cached
         return cached
+
+
+_UNKNOWN = object()
 
 
 def _bigrams(normalised: str) -> Iterable[str]:

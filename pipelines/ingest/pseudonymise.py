@@ -40,13 +40,13 @@ def raw_rows(checked: Checked, contract: Contract, encoder: Encoder, city: str) 
     if contract.event_id_within_record:
         event_id = record_id + "|" + event_id
     # Agency ids are only unique within one office's software: the namespace says whose they are.
-    out["record_ref"] = encoder.pseudonym(record_id, f"record|{agency}|{city}")
+    out["record_ref"] = encoder.pseudonym(record_id, f"record|{agency}|{city}", remember=True)
     out["event_ref"] = encoder.pseudonym(event_id, f"event|{agency}|{city}")
     out["household_ref"] = encoder.pseudonym(_column_or_empty(checked, contract, "household_id"),
-                                             f"household|{agency}|{city}")
+                                             f"household|{agency}|{city}", remember=True)
     # AZR numbers are national: one namespace for all agencies so that equal numbers link.
     azr_digits = _column_or_empty(checked, contract, "azr").str.replace(r"\D", "", regex=True)
-    out["azr_hash"] = encoder.pseudonym(azr_digits, "azr")
+    out["azr_hash"] = encoder.pseudonym(azr_digits, "azr", remember=True)
     out["azr_bloom"] = encoder.digits_bloom(azr_digits)
 
     out = out.join(encoder.name_encodings(_column_or_empty(checked, contract, "family_name"), "family_name",
@@ -59,7 +59,7 @@ def raw_rows(checked: Checked, contract: Contract, encoder: Encoder, city: str) 
         dates = checked.parsed_dates[birth.name]
         out["birth_year"] = checked.parsed_dates[birth.name + "__year"].astype("Int64")
         iso = dates.dt.strftime("%Y-%m-%d").where(dates.notna(), "")
-        out["birth_date_hash"] = encoder.pseudonym(iso, "birth_date")
+        out["birth_date_hash"] = encoder.pseudonym(iso, "birth_date", remember=True)
         out["birth_date_precision"] = checked.birth_precision
     else:
         out["birth_year"] = pd.array([None] * len(good), dtype="Int64")
