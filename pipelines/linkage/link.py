@@ -31,6 +31,7 @@ from splink import DuckDBAPI, Linker
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from pipelines.linkage.model import (
+    BLOCK_KEYS,
     DETERMINISTIC_RULES,
     FREQUENT_NAME_SHARE,
     MATCH_THRESHOLD,
@@ -38,6 +39,7 @@ from pipelines.linkage.model import (
     REVIEW_BAND,
     REVIEW_FLOOR,
     TRAINING_BLOCKS,
+    block_key_sql,
     settings,
 )
 
@@ -77,7 +79,7 @@ IDENTITY_COLUMNS = (
 COMPARED_FIELDS = (
     "agency", "record_ref", "azr_hash", "family_name_hash", "given_name_hash", "family_name_phonetic",
     "given_name_phonetic", "family_name_bloom", "given_name_bloom", "azr_bloom", "birth_year", "birth_date_hash",
-    "sex", "nationality", "city", "district", "azr_is_register", "family_name_frequent",
+    "sex", "nationality", "city", "district", "azr_is_register", "family_name_frequent", *BLOCK_KEYS,
 )
 
 
@@ -249,7 +251,12 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table) -> int:
         from (select family_name_hash, count(*) / sum(count(*)) over () as share
               from identities group by family_name_hash) f
         where identities.family_name_hash is not distinct from f.family_name_hash""")
-    # Every field a comparison reads: a cached score is valid while the fingerprints of its pair are unchanged.
+    # Blocking keys, refined where a block would be too large (model.BLOCK_KEYS)
+    keys = ", ".join(f"{block_key_sql(base, refine)} as {name}" for name, (base, refine) in BLOCK_KEYS.items())
+    con.execute(f"""create or replace table identities as
+        select * from (select *, {keys} from identities) order by identity_id""")
+    # Every field a comparison or a blocking rule reads: a cached score is valid while the fingerprints of
+    # its pair are unchanged.
     con.execute(f"""alter table identities add column fingerprint varchar;
         update identities set fingerprint = md5(concat_ws('|', {', '.join(
             f"coalesce({c}::varchar, '~')" for c in COMPARED_FIELDS)}))""")
@@ -280,13 +287,19 @@ DECISION_COLUMNS = ["agency_l", "record_ref_l", "agency_r", "record_ref_r", "dec
 
 
 def _score(con: duckdb.DuckDBPyConnection, db_api: DuckDBAPI, model: dict[str, Any], version: str,
-           cache: ScoreCache | None) -> dict[str, int]:
+           cache: ScoreCache | None) -> tuple[dict[str, int], str]:
     """Create table ``scored``: every pair the blocking rules find with a probability >= REVIEW_FLOOR.
+
+    Returns counts and the version the scores belong to (the model's and the blocking rules').
 
     With a cache from the same model, only pairs involving an identity record that is new or whose
     fingerprint changed are scored (the blocking rules get ``and (l.rescore or r.rescore)``); the
     other pairs come from the cache, minus those of records that are gone.
     """
+    # Blocking decides which pairs are scored, not how: the rules come from the code (model.settings), also
+    # for a model saved before they changed; the cache is only valid for the same model and rules.
+    rules = settings().create_settings_dict("duckdb")["blocking_rules_to_generate_predictions"]
+    version = f"{version}+blocks-{hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:8]}"
     reuse = cache is not None and cache.model_version == version
     con.execute("alter table identities add column rescore boolean default true")
     if reuse:
@@ -303,10 +316,8 @@ def _score(con: duckdb.DuckDBPyConnection, db_api: DuckDBAPI, model: dict[str, A
     total = int(con.execute("select count(*) from identities").fetchone()[0])
     parts = ["select * from kept_pairs"] if reuse else []
     if to_score and total > 1:
-        predicting = dict(model)
-        if reuse:
-            predicting["blocking_rules_to_generate_predictions"] = [
-                _only_rescored(rule) for rule in model["blocking_rules_to_generate_predictions"]]
+        predicting = {**model, "blocking_rules_to_generate_predictions":
+                      [_only_rescored(rule) for rule in rules] if reuse else rules}
         predictions = Linker(db_api.register("identities"), predicting).inference.predict(
             threshold_match_probability=REVIEW_FLOOR)
         # what later steps read of a pair (its records' fields stay in ``identities``)
@@ -321,7 +332,7 @@ def _score(con: duckdb.DuckDBPyConnection, db_api: DuckDBAPI, model: dict[str, A
         con.execute("create table scored (identity_id_l varchar, identity_id_r varchar, match_probability double, "
                     "match_weight double)")
     reused = int(con.execute("select count(*) from kept_pairs").fetchone()[0]) if reuse else 0
-    return {"identities_scored": to_score, "pairs_reused": reused}
+    return {"identities_scored": to_score, "pairs_reused": reused}, version
 
 
 def _only_rescored(rule: str | dict[str, Any]) -> dict[str, Any]:
@@ -359,7 +370,7 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
 
     version = model_version(model)
     db_api = DuckDBAPI(connection=con)
-    scoring = _score(con, db_api, model, version, cache if n_identities > 1 else None)
+    scoring, scoring_version = _score(con, db_api, model, version, cache if n_identities > 1 else None)
     # A rejected pair loses its model edge; an accepted one gets an edge whatever the model said.
     con.execute(f"""create table probabilistic_edges as
         select s.identity_id_l, s.identity_id_r, 'model' as rule, s.match_probability
@@ -433,7 +444,8 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
         "reviewed_rejects": int(con.execute("select count(*) from decisions where decision = 'reject'").fetchone()[0]),
         **scoring,
     }
-    new_cache = ScoreCache(version, con.execute("select identity_id, fingerprint from identities").to_arrow_table(),
+    new_cache = ScoreCache(scoring_version,
+                           con.execute("select identity_id, fingerprint from identities").to_arrow_table(),
                            con.execute("select * from scored").to_arrow_table())
     con.close()
     return LinkageResult(records, version, model, counts, time.perf_counter() - started, review_queue, errors,

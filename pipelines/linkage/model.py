@@ -21,6 +21,37 @@ REVIEW_FLOOR = 0.01
 FREQUENT_NAME_SHARE = 1 / 1000
 
 
+# Blocking keys that stay small as the population grows. A key (base columns) whose block holds more than
+# BLOCK_LIMIT identity records is refined by the next column of its refinements, and so on: the pairs of a
+# small block are all compared; in a large block (a frequent name in a frequent birth year), only records
+# that also agree on sex, nationality, city, district... Without this, the pairs of a block grow with the
+# square of the population: at 1,000,000 persons the name-and-year blocks alone would hold billions.
+BLOCK_LIMIT = 100
+_REFINE = ("sex", "nationality", "city", "district")
+BLOCK_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "block_family": (("family_name_phonetic", "birth_year"), _REFINE),
+    "block_given": (("given_name_phonetic", "birth_year"), _REFINE),
+    "block_birth_date": (("birth_date_hash", "sex"), _REFINE[1:]),
+    "block_names": (("family_name_hash", "given_name_hash", "sex"), _REFINE[1:]),
+}
+
+
+def block_key_sql(base: tuple[str, ...], refinements: tuple[str, ...], limit: int = BLOCK_LIMIT) -> str:
+    """SQL (over table ``identities``) for one adaptive blocking key: null when a base column is null."""
+    levels = [base + refinements[:i] for i in range(len(refinements) + 1)]
+
+    def key(columns: tuple[str, ...], level: int) -> str:
+        parts = ", ".join(f"coalesce({c}::varchar, '~')" for c in columns)
+        return f"concat_ws('|', '{level}', {parts})"
+
+    def size(columns: tuple[str, ...]) -> str:
+        return f"count(*) over (partition by {', '.join(columns)})"
+
+    cases = " ".join(f"when {size(cols)} <= {limit} then {key(cols, i)}" for i, cols in enumerate(levels[:-1]))
+    null_base = " or ".join(f"{c} is null" for c in base)
+    return f"case when {null_base} then null {cases} else {key(levels[-1], len(levels) - 1)} end"
+
+
 def dice(left: str, right: str | None = None) -> str:
     """Dice similarity of two Bloom filters in DuckDB SQL: ``left_l`` with ``right_r`` (default: the same column)."""
     a, b = f"{left}_l", f"{right or left}_r"
@@ -124,15 +155,16 @@ def settings() -> SettingsCreator:
             cl.ExactMatch("nationality"),
             _location_comparison(),
         ],
+        # Each rule's key is refined where its block would be too large (see BLOCK_KEYS).
         blocking_rules_to_generate_predictions=[
-            block_on("family_name_phonetic", "birth_year"),
-            block_on("given_name_phonetic", "birth_year"),
+            block_on("block_family"),
+            block_on("block_given"),
             "l.family_name_phonetic = r.given_name_phonetic and l.given_name_phonetic = r.family_name_phonetic "
             "and l.birth_year = r.birth_year",
             block_on("azr_hash"),
-            block_on("birth_date_hash", "sex"),
-            # catches a mistyped birth year; sex keeps the blocks of very common names smaller
-            block_on("family_name_hash", "given_name_hash", "sex"),
+            block_on("block_birth_date"),
+            # catches a mistyped birth year
+            block_on("block_names"),
         ],
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=["agency", "record_ref", "family_name_frequent", "azr_is_register"],
