@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ import pyarrow as pa
 from splink import DuckDBAPI, Linker
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
+from pipelines.config import data_paths
 from pipelines.linkage.model import (
     BLOCK_KEYS,
     DETERMINISTIC_RULES,
@@ -238,6 +240,18 @@ def _estimated_errors(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     }
 
 
+def _workspace() -> duckdb.DuckDBPyConnection:
+    """Splink's in-memory DuckDB, bounded in memory: beyond the limit it spills to the data folder.
+
+    At a million persons the blocked pairs alone outgrow the machine's memory otherwise.
+    ``INTEGRATION_LINKAGE_MEMORY`` sets the limit (DuckDB's notation, default 4GB).
+    """
+    spill = data_paths().root / "linkage" / "spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(config={"memory_limit": os.environ.get("INTEGRATION_LINKAGE_MEMORY", "4GB"),
+                                  "temp_directory": str(spill)})
+
+
 def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table) -> int:
     con.register("identities_arrow", identities)
     # Bloom filters travel as '0101...' text (Arrow has no bit-string type) and become BIT again here.
@@ -253,8 +267,11 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table) -> int:
         where identities.family_name_hash is not distinct from f.family_name_hash""")
     # Blocking keys, refined where a block would be too large (model.BLOCK_KEYS)
     keys = ", ".join(f"{block_key_sql(base, refine)} as {name}" for name, (base, refine) in BLOCK_KEYS.items())
+    # ``uid``: a small integer id for Splink (in identity_id order, so pairs keep their orientation); the
+    # blocked pairs of a million persons as pairs of 32-character ids would not fit in memory.
     con.execute(f"""create or replace table identities as
-        select * from (select *, {keys} from identities) order by identity_id""")
+        select *, row_number() over (order by identity_id) as uid
+        from (select *, {keys} from identities) order by identity_id""")
     # Every field a comparison or a blocking rule reads: a cached score is valid while the fingerprints of
     # its pair are unchanged.
     con.execute(f"""alter table identities add column fingerprint varchar;
@@ -265,7 +282,7 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table) -> int:
 
 def train_model(identities: pa.Table, seed: int = 1) -> dict[str, Any]:
     """Estimate the model's parameters without labels: u by random sampling, m by EM on two blocks."""
-    con = duckdb.connect()
+    con = _workspace()
     try:
         _load(con, identities)
         linker = Linker(DuckDBAPI(connection=con).register("identities"), settings())
@@ -317,15 +334,19 @@ def _score(con: duckdb.DuckDBPyConnection, db_api: DuckDBAPI, model: dict[str, A
     parts = ["select * from kept_pairs"] if reuse else []
     if to_score and total > 1:
         predicting = {**model, "blocking_rules_to_generate_predictions":
-                      [_only_rescored(rule) for rule in rules] if reuse else rules}
+                      [_only_rescored(rule) for rule in rules] if reuse else rules,
+                      "unique_id_column_name": "uid",
+                      "additional_columns_to_retain": []}
         predictions = Linker(db_api.register("identities"), predicting).inference.predict(
             threshold_match_probability=REVIEW_FLOOR)
         # what later steps read of a pair (its records' fields stay in ``identities``)
         gammas = [r[0] for r in con.execute(f"""select column_name from information_schema.columns
             where table_name = '{predictions.physical_name}' and column_name like 'gamma_%'
             order by column_name""").fetchall()]
-        parts.append(f"select identity_id_l, identity_id_r, match_probability, match_weight, {', '.join(gammas)} "
-                     f"from {predictions.physical_name}")
+        parts.append(f"""select l.identity_id as identity_id_l, r.identity_id as identity_id_r, p.match_probability,
+                                p.match_weight, {', '.join('p.' + g for g in gammas)}
+                         from {predictions.physical_name} p
+                         join identities l on l.uid = p.uid_l join identities r on r.uid = p.uid_r""")
     if parts:
         con.execute("create table scored as " + " union all by name ".join(parts))
     else:
@@ -355,7 +376,7 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
     """
     started = time.perf_counter()
     model = model if model is not None else train_model(identities, seed)
-    con = duckdb.connect()
+    con = _workspace()
     n_identities = _load(con, identities)
     decided = decisions if decisions is not None else pd.DataFrame(columns=DECISION_COLUMNS)
     con.register("decisions_frame", decided[DECISION_COLUMNS].astype("string"))

@@ -43,14 +43,13 @@ def load_current_model() -> dict[str, Any] | None:
 
 def blocking_counts(identities: Any) -> list[dict[str, Any]]:
     """How many record pairs each prediction blocking rule adds (exact counts)."""
-    import duckdb
     from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
-    from pipelines.linkage.link import _load
+    from pipelines.linkage.link import _load, _workspace
     from pipelines.linkage.model import settings
 
-    con = duckdb.connect()
+    con = _workspace()
     try:
         _load(con, identities)
         db_api = DuckDBAPI(connection=con)
