@@ -206,7 +206,7 @@ def summarise(runs: list[dict]) -> dict:
         "persons_in_journey": runs[0]["persons_in_journey"],
         # the linkage asset's own clock (reading identities, scoring, clustering; not training, not the
         # registry write): all records in the full run, the new month's in the incremental one
-        "linkage_records_per_minute": round(runs[0]["identity_records"] / max(median(
+        "linkage_records_per_minute": round(runs[0]["linkage_runs"][0]["identity_records"] / max(median(
             [r["linkage_runs"][0]["seconds"] for r in runs]), 1e-9) * 60),
         "linkage_seconds": {"full": median([r["linkage_runs"][0]["seconds"] for r in runs]),
                             "incremental": median([r["linkage_runs"][-1]["seconds"] for r in runs])},
@@ -235,7 +235,7 @@ def markdown(result: dict) -> str:
             f"{max(s['peak_rss_mb']['full'], s['peak_rss_mb']['incremental']) / 1024:.2f} GB / "
             f"{s['peak_rss_mb']['generate'] / 1024:.2f} GB", f"{s['linkage_records_per_minute']:,}"]) + " |")
     for r in result["ratios"]:
-        lines.append(f"\n{r['to']:,} / {r['from']:,} persons ({r['size_ratio']:.0f}x): full run "
+        lines.append(f"\n{r['to']:,} / {r['from']:,} persons ({r['size_ratio']:g}x): full run "
                      f"{r['full_wall_ratio']}x, incremental month {r['incremental_wall_ratio']}x")
     return "\n".join(lines)
 
