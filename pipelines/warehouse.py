@@ -33,3 +33,9 @@ class WarehouseResource(dg.ConfigurableResource):
             yield connection
         finally:
             connection.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether ``schema.table`` exists (a fresh warehouse has none of the tables a first run creates)."""
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                            "and table_name = ?", [schema, table]).fetchone()[0])

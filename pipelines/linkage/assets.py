@@ -10,6 +10,7 @@ from pipelines.linkage.models import load_current_model, save_model
 from pipelines.linkage.registry import update_registry
 from pipelines.linkage.review import load_decisions, write_queue
 from pipelines.resources import WarehouseResource
+from pipelines.warehouse import table_exists
 
 IDENTITY_RECORDS = dg.AssetKey(["intermediate", "int_identity_records"])
 PERSON_REGISTRY = dg.AssetKey(["registry", "person_registry"])
@@ -20,9 +21,7 @@ CACHE_SCHEMA = "linkage_cache"
 
 def read_score_cache(con: duckdb.DuckDBPyConnection) -> ScoreCache | None:
     """The scored pairs the last linkage run left in the warehouse, if any (see ``ScoreCache``)."""
-    tables = {name for (name,) in con.execute(
-        "select table_name from duckdb_tables() where schema_name = ?", [CACHE_SCHEMA]).fetchall()}
-    if not {"state", "identities", "pairs"} <= tables:
+    if not all(table_exists(con, CACHE_SCHEMA, name) for name in ("state", "identities", "pairs")):
         return None
     (version,) = con.execute(f"select model_version from {CACHE_SCHEMA}.state").fetchone()
     return ScoreCache(version, con.execute(f"select * from {CACHE_SCHEMA}.identities").to_arrow_table(),

@@ -40,6 +40,7 @@ from pipelines.privacy.database_file import drop_derived_tables, rewrite_databas
 from pipelines.privacy.landing import remove_rows, rows_of_records
 from pipelines.privacy.references import delete_references, rewrite_review_files
 from pipelines.runlock import run_lock
+from pipelines.warehouse import table_exists
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ def _records_only_in(con: duckdb.DuckDBPyConnection, deliveries: pd.DataFrame) -
     frames = []
     for agency, contract in all_contracts().items():
         ids = deliveries.loc[deliveries["agency"] == agency, "delivery_id"].tolist()
-        if not ids or not _raw_exists(con, contract.table):
+        if not ids or not table_exists(con, "raw", contract.table):
             continue
         frames.append(con.execute(
             f"""select ? as agency, record_ref from raw.{contract.table} group by record_ref
@@ -291,7 +292,7 @@ def _count_raw(con: duckdb.DuckDBPyConnection, deliveries: pd.DataFrame) -> int:
     total = 0
     for agency, contract in all_contracts().items():
         ids = deliveries.loc[deliveries["agency"] == agency, "delivery_id"].tolist()
-        if ids and _raw_exists(con, contract.table):
+        if ids and table_exists(con, "raw", contract.table):
             total += con.execute(f"select count(*) from raw.{contract.table} where list_contains(?, delivery_id)",
                                  [ids]).fetchone()[0]
     return total
@@ -305,7 +306,7 @@ def _count_quarantine(con: duckdb.DuckDBPyConnection, deliveries: pd.DataFrame) 
 def _delete_raw_of_deliveries(con: duckdb.DuckDBPyConnection, deliveries: pd.DataFrame) -> None:
     for agency, contract in all_contracts().items():
         ids = deliveries.loc[deliveries["agency"] == agency, "delivery_id"].tolist()
-        if ids and _raw_exists(con, contract.table):
+        if ids and table_exists(con, "raw", contract.table):
             con.execute(f"delete from raw.{contract.table} where list_contains(?, delivery_id)", [ids])
     con.execute("delete from meta.quarantine where list_contains(?, delivery_id)", [deliveries["delivery_id"].tolist()])
 
@@ -323,7 +324,7 @@ def _delete_derived_of(con: duckdb.DuckDBPyConnection, records: pd.DataFrame) ->
     con.unregister("deleted_refs_frame")
     persons_removed = 0
     registry_rows = 0
-    if _table_exists(con, "registry", "person_registry"):
+    if table_exists(con, "registry", "person_registry"):
         con.execute("""create or replace temp table touched_persons as
                        select distinct person_key from registry.person_registry
                        where record_ref in (select ref from deleted_refs)""")
@@ -333,7 +334,7 @@ def _delete_derived_of(con: duckdb.DuckDBPyConnection, records: pd.DataFrame) ->
                        select person_key from touched_persons
                        where person_key not in (select person_key from registry.person_registry)""")
         persons_removed = con.execute("select count(*) from removed_persons").fetchone()[0]
-        if _table_exists(con, "registry", "identity_history"):
+        if table_exists(con, "registry", "identity_history"):
             con.execute("""delete from registry.identity_history
                            where person_key in (select person_key from removed_persons)
                               or other_person_key in (select person_key from removed_persons)""")
@@ -343,7 +344,7 @@ def _delete_derived_of(con: duckdb.DuckDBPyConnection, records: pd.DataFrame) ->
 
 def _count_derived(con: duckdb.DuckDBPyConnection, records: pd.DataFrame) -> tuple[int, int]:
     """For a dry run: (registry rows of the records, persons who would have no record left)."""
-    if not _table_exists(con, "registry", "person_registry") or records.empty:
+    if not table_exists(con, "registry", "person_registry") or records.empty:
         return 0, 0
     con.register("dry_run_records", records[["agency", "record_ref"]])
     try:
@@ -365,15 +366,6 @@ def _log(con: duckdb.DuckDBPyConnection, report: DeletionReport, agency: str | N
                 [dt.datetime.now(dt.UTC).replace(tzinfo=None), report.kind, report.reference, agency, city,
                  report.records, report.raw_rows, report.quarantine_rows, report.registry_rows,
                  report.persons_removed, report.files_rewritten, report.files_deleted])
-
-
-def _raw_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return _table_exists(con, "raw", table)
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? "
-                            "and table_name = ?", [schema, table]).fetchone()[0])
 
 
 def _remove_empty_folders(folder: Path, stop: Path) -> None:

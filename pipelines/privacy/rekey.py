@@ -52,6 +52,7 @@ from pipelines.ingest.validate import check_rows
 from pipelines.privacy.database_file import drop_derived_tables, rewrite_database
 from pipelines.privacy.references import remap_references, rewrite_review_files
 from pipelines.runlock import run_lock
+from pipelines.warehouse import table_exists
 
 log = logging.getLogger(__name__)
 NULL = "\u2205"  # stands for a missing value when stored and recomputed rows are compared as text
@@ -102,7 +103,7 @@ def rotate_key(old: PseudonymKey, new: PseudonymKey, republish: bool = True) -> 
             old_encoder, new_encoder = Encoder(old), Encoder(new)
             rekeyed: dict[str, pd.DataFrame] = {}
             for contract in all_contracts().values():
-                if _table_exists(con, contract.table):
+                if table_exists(con, "raw", contract.table):
                     rekeyed[contract.table] = _rekey_rows(con, contract, paths.landing, old_encoder, new_encoder)
             mapping = _reference_mapping(rekeyed)
             con.execute("begin transaction")
@@ -153,11 +154,6 @@ def using_key(key: PseudonymKey) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = 'raw' "
-                            "and table_name = ?", [table]).fetchone()[0])
 
 
 def _rekey_rows(con: duckdb.DuckDBPyConnection, contract: Contract, landing: Path, old: Encoder,

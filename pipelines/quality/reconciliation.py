@@ -26,6 +26,7 @@ from pipelines.ingest.contract import Contract, all_contracts
 from pipelines.quality.checks import current_deliveries
 from pipelines.quality.resources import QualitySettings
 from pipelines.resources import WarehouseResource
+from pipelines.warehouse import table_exists
 
 JOURNEY = dg.AssetKey(["marts", "person_journey"])
 EVENTS_UNIONED = dg.AssetKey(["intermediate", "int_events_unioned"])
@@ -36,15 +37,10 @@ def _md(lines: list[str]) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(f"- {line}" for line in lines) or "none")
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = ? "
-                            "and table_name = ?", [schema, table]).fetchone()[0])
-
-
 # ---------------------------------------------------------------- rows read = loaded + quarantined
 
 def delivery_reconciliation(con: duckdb.DuckDBPyConnection, contract: Contract) -> dg.AssetCheckResult:
-    if not _table_exists(con, "meta", "deliveries") or not _table_exists(con, "raw", contract.table):
+    if not table_exists(con, "meta", "deliveries") or not table_exists(con, "raw", contract.table):
         return dg.AssetCheckResult(passed=True, description=f"{contract.agency}: no deliveries loaded yet",
                                    metadata={"deliveries_checked": 0, "failing_rows": 0})
     rows = con.execute(f"""
@@ -119,7 +115,7 @@ def build_delivery_reconciliation(contract: Contract) -> dg.AssetChecksDefinitio
 # ---------------------------------------------------------------- journey events trace to source rows
 
 def journey_trace(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
-    sources = [c for c in all_contracts().values() if _table_exists(con, "raw", c.table)]
+    sources = [c for c in all_contracts().values() if table_exists(con, "raw", c.table)]
     source_refs = " union all ".join(f"select event_ref, delivery_id from raw.{c.table}" for c in sources)
     if not source_refs:
         source_refs = "select cast(null as varchar) as event_ref, cast(null as varchar) as delivery_id where false"
