@@ -215,6 +215,16 @@ def show_pair(pairs: pd.DataFrame) -> None:
                 "Whether the model linked the pair in the last linkage run (probability at or above the threshold).",
             ),
         )
+        competitors = pair.get("register_candidates")
+        if competitors is not None and not pd.isna(competitors):
+            st.caption(t(
+                f"Das Paar allein: {probability(pair['pairwise_probability'])}. Für den Datensatz kommen "
+                f"{int(competitors)} Personen der Ausländerbehörde in Frage; die Wahrscheinlichkeit oben verteilt "
+                "sich auf sie (jede Person dort hat höchstens ein Gegenstück).",
+                f"The pair alone: {probability(pair['pairwise_probability'])}. {int(competitors)} persons of the "
+                "immigration office are candidates for the record; the probability above is shared among them "
+                "(each person there has at most one counterpart).",
+            ))
     plain_table(evidence(pair), "tabelle-belege")
 
     with st.form("entscheidung", border=False, enter_to_submit=False):

@@ -4,7 +4,9 @@ Edges come from three sources and are clustered together (connected components):
 - the same agency record (``record_ref``) in several identity variants, e.g. after a correction;
 - the same pseudonymised AZR number (national register number, held reliably by the
   immigration office, sometimes by the others);
-- pairs the Splink model scores at or above ``MATCH_THRESHOLD``.
+- pairs the Splink model scores at or above ``MATCH_THRESHOLD``; for a record of the jobcenter or the
+  youth office and a person of the immigration office's register, the probability is the one of an
+  assignment among all of the record's register candidates (``_assign``).
 Splink runs in its own in-memory DuckDB so that its working tables never touch the warehouse.
 
 Incremental runs: scoring pairs is the costly part, and with a saved model a pair's score depends
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -197,8 +200,88 @@ def resolve_conflicts(con: duckdb.DuckDBPyConnection) -> int:
     return len(conflicted)
 
 
+MIN_COUNTERPART_SAMPLE = 30  # records with an AZR number needed to estimate an agency's counterpart share
+
+
+def _assign(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> dict[str, float]:
+    """Create table ``decided``: every scored pair with ``link_probability``, the probability links are made on.
+
+    The pairwise model asks of each pair alone whether its two records are one person. For a record of
+    the jobcenter or the youth office and the immigration office's register there is more to know: a
+    refugee's file at the jobcenter has at most one counterpart among the register's persons (a person
+    there is one AZR number), and almost always one, since every foreign national living in the city has
+    a file at its immigration office. So the candidates compete. With ``pi`` the share of the agency's
+    records that have a counterpart, ``N`` register persons and ``BF_k`` the Bayes factor of candidate k
+    (the pair's match weight without the prior), the posterior that k is the counterpart is
+
+        (pi / N) * BF_k / ((1 - pi) + (pi / N) * sum_i BF_i)
+
+    A lone good candidate becomes more likely than its pair score says, two similar candidates (a
+    household member, a twin, a namesake) share the belief instead of both being linked. ``pi`` is
+    estimated on this run's data, per agency, from the records that carry an AZR number: the share whose
+    number the register holds (with one success and one failure added, so that it never reaches 1).
+    Agencies with fewer than ``MIN_COUNTERPART_SAMPLE`` such records keep their pairwise probabilities.
+    Pairs not between a register record and another agency's record keep theirs, too.
+
+    Returns the counterpart share per agency (for the run's record).
+    """
+    prior = float(model["probability_two_random_records_match"])
+    prior_weight = math.log2(prior / (1 - prior))
+    con.execute("""create or replace temp table register_numbers as
+        select distinct azr_hash from identities where azr_is_register and azr_hash is not null""")
+    shares = con.execute(f"""
+        with records as (
+            select agency, record_ref, bool_or(azr_hash in (select azr_hash from register_numbers)) as found
+            from identities where not azr_is_register and azr_hash is not null group by agency, record_ref)
+        select agency, (count(*) filter (where found) + 1) / (count(*) + 2) as share
+        from records group by agency having count(*) >= {MIN_COUNTERPART_SAMPLE}""").fetchall()
+    con.execute("create or replace temp table counterpart_share (agency varchar, share double)")
+    if shares:
+        con.executemany("insert into counterpart_share values (?, ?)", [[a, float(v)] for a, v in shares])
+    con.execute(f"""create or replace temp table assignment as
+        with persons as (
+            select count(distinct coalesce(azr_hash, agency || ':' || record_ref)) as n
+            from identities where azr_is_register
+        ), crossed as (
+            select s.identity_id_l, s.identity_id_r,
+                   case when a.azr_is_register then b.agency else a.agency end as agency,
+                   case when a.azr_is_register then b.record_ref else a.record_ref end as record_ref,
+                   case when a.azr_is_register then coalesce(a.azr_hash, a.agency || ':' || a.record_ref)
+                        else coalesce(b.azr_hash, b.agency || ':' || b.record_ref) end as person,
+                   s.match_weight - {prior_weight} as log2_bf
+            from scored s
+            join identities a on a.identity_id = s.identity_id_l join identities b on b.identity_id = s.identity_id_r
+            where a.azr_is_register <> b.azr_is_register
+        ), candidates as (
+            select agency, record_ref, person, max(log2_bf) as log2_bf from crossed group by all
+        ), scaled as (
+            -- in units of the record's best candidate, so that no power of two overflows
+            select c.*, sh.share, max(log2_bf) over (partition by agency, record_ref) as top,
+                   count(*) over (partition by agency, record_ref) as n_candidates
+            from candidates c join counterpart_share sh using (agency)
+        ), posterior as (
+            select agency, record_ref, person, n_candidates,
+                   (share / p.n) * pow(2, log2_bf - top) / ((1 - share) * pow(2, -top)
+                       + (share / p.n) * sum(pow(2, log2_bf - top)) over (partition by agency, record_ref))
+                   as probability
+            from scaled, persons p
+        )
+        select x.identity_id_l, x.identity_id_r, p.probability, p.n_candidates
+        from crossed x join posterior p using (agency, record_ref, person)""")
+    con.execute("""create or replace table decided as
+        select s.*, coalesce(a.probability, s.match_probability) as link_probability,
+               a.n_candidates as register_candidates
+        from scored s left join assignment a using (identity_id_l, identity_id_r)""")
+    return {f"counterpart_share_{agency}": round(float(share), 4) for agency, share in shares}
+
+
 def _review_queue(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> pa.Table:
-    """Pairs whose probability lies in the uncertain band and that no steward has decided yet."""
+    """Pairs whose probability lies in the uncertain band and that no steward has decided yet.
+
+    ``match_probability`` is the probability the link decision used (``decided.link_probability``);
+    ``pairwise_probability`` the model's for the pair alone, and ``register_candidates`` how many register
+    persons competed for the record (null for pairs that are not between the register and another agency).
+    """
     labels = {c["output_column_name"]: [lvl.get("label_for_charts") for lvl in c["comparison_levels"]
                                         if not lvl.get("is_null_level")]
               for c in model["comparisons"]}
@@ -206,11 +289,12 @@ def _review_queue(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> pa.T
                                         "where table_name = 'scored' and column_name like 'gamma_%'").fetchall()]
     queue = con.execute(f"""
         select a.agency as agency_l, a.record_ref as record_ref_l, b.agency as agency_r, b.record_ref as record_ref_r,
-               s.match_probability, s.match_weight, s.match_probability >= {MATCH_THRESHOLD} as linked_by_model,
+               s.link_probability as match_probability, s.match_probability as pairwise_probability,
+               s.register_candidates, s.match_weight, s.link_probability >= {MATCH_THRESHOLD} as linked_by_model,
                {', '.join(gammas) if gammas else "null as gamma_none"}
-        from scored s
+        from decided s
         join identities a on a.identity_id = s.identity_id_l join identities b on b.identity_id = s.identity_id_r
-        where s.match_probability >= {REVIEW_BAND[0]} and s.match_probability < {REVIEW_BAND[1]}
+        where s.link_probability >= {REVIEW_BAND[0]} and s.link_probability < {REVIEW_BAND[1]}
           and a.record_ref <> b.record_ref
           and not exists (select 1 from decisions d where
                 (d.agency_l = a.agency and d.record_ref_l = a.record_ref and d.agency_r = b.agency
@@ -218,8 +302,8 @@ def _review_queue(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> pa.T
              or (d.agency_l = b.agency and d.record_ref_l = b.record_ref and d.agency_r = a.agency
                  and d.record_ref_r = a.record_ref))
         qualify row_number() over (partition by least(a.record_ref, b.record_ref), greatest(a.record_ref, b.record_ref)
-                                   order by s.match_probability desc) = 1
-        order by abs(s.match_probability - {MATCH_THRESHOLD}), agency_l, record_ref_l, agency_r, record_ref_r
+                                   order by s.link_probability desc) = 1
+        order by abs(s.link_probability - {MATCH_THRESHOLD}), agency_l, record_ref_l, agency_r, record_ref_r
     """).df()
     # Splink numbers levels from the weakest (0, "else") up; -1 is the null level.
     for gamma in gammas:
@@ -233,10 +317,10 @@ def _estimated_errors(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     """Model-based error estimates: the expected number of wrong links among the links made, and of
     true links among the pairs left unlinked (down to the review floor), from the pairs' probabilities."""
     made, expected_false, expected_missed = con.execute(f"""
-        select count(*) filter (where match_probability >= {MATCH_THRESHOLD}),
-               coalesce(sum(1 - match_probability) filter (where match_probability >= {MATCH_THRESHOLD}), 0),
-               coalesce(sum(match_probability) filter (where match_probability < {MATCH_THRESHOLD}), 0)
-        from scored""").fetchone()
+        select count(*) filter (where link_probability >= {MATCH_THRESHOLD}),
+               coalesce(sum(1 - link_probability) filter (where link_probability >= {MATCH_THRESHOLD}), 0),
+               coalesce(sum(link_probability) filter (where link_probability < {MATCH_THRESHOLD}), 0)
+        from decided""").fetchone()
     return {
         "model_links": int(made),
         "expected_false_links": round(float(expected_false), 1),
@@ -398,11 +482,12 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
     version = model_version(model)
     db_api = DuckDBAPI(connection=con)
     scoring, scoring_version = _score(con, db_api, model, version, cache if n_identities > 1 else None)
+    shares = _assign(con, model)
     # A rejected pair loses its model edge; an accepted one gets an edge whatever the model said.
     con.execute(f"""create table probabilistic_edges as
-        select s.identity_id_l, s.identity_id_r, 'model' as rule, s.match_probability
-        from scored s
-        where s.match_probability >= {MATCH_THRESHOLD}
+        select s.identity_id_l, s.identity_id_r, 'model' as rule, s.link_probability as match_probability
+        from decided s
+        where s.link_probability >= {MATCH_THRESHOLD}
           and not exists (select 1 from decided_pairs d where d.decision = 'reject'
                           and ((d.identity_id_l = s.identity_id_l and d.identity_id_r = s.identity_id_r)
                             or (d.identity_id_l = s.identity_id_r and d.identity_id_r = s.identity_id_l)))""")
@@ -470,6 +555,7 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
         "reviewed_accepts": int(con.execute("select count(*) from decisions where decision = 'accept'").fetchone()[0]),
         "reviewed_rejects": int(con.execute("select count(*) from decisions where decision = 'reject'").fetchone()[0]),
         **scoring,
+        **shares,
     }
     new_cache = ScoreCache(scoring_version,
                            con.execute("select identity_id, fingerprint from identities").to_arrow_table(),

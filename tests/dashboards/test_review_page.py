@@ -43,6 +43,9 @@ def queue(data_dir: Path) -> pd.DataFrame:
                 "agency_r": agency_r,
                 "record_ref_r": ref_r,
                 "match_probability": p,
+                # the abh-jobcenter pair competes with another register person for the jobcenter record
+                "pairwise_probability": 0.12 if agency_l == "abh" and agency_r == "jobcenter" else p,
+                "register_candidates": 2 if agency_l == "abh" and agency_r == "jobcenter" else None,
                 "match_weight": math.log2(p / (1 - p)),
                 "linked_by_model": linked,
                 "gamma_name": 7,
@@ -119,6 +122,19 @@ def test_a_steward_sees_the_open_pairs_least_certain_first_with_their_evidence(
         "Ort der Akte": "gleiche Stadt, anderer Stadtteil",
     }
     assert not app.get("download_button"), "record references are not for export"
+    assert not [c for c in app.caption if "Das Paar allein" in c.value], "no register candidates for this pair"
+
+
+def test_for_a_register_pair_the_steward_sees_the_pair_alone_and_how_many_candidates_compete(
+    published: PublishedRelease, queue: pd.DataFrame, open_app: Callable[..., AppTest]
+) -> None:
+    app = open_app(PAGE, user="datenpflege")
+    app.selectbox(key="klaerfall").set_value("abh:" + "a" * 32 + "|jobcenter:" + "b" * 32).run()
+
+    assert not app.exception, [e.value for e in app.exception]
+    assert metrics_of(app, "klaerfall-modell")["Wahrscheinlichkeit"] == "31,0 %"
+    (caption,) = [c.value for c in app.caption if "Das Paar allein" in c.value]
+    assert "Das Paar allein: 12,0 %" in caption and "2 Personen der Ausländerbehörde" in caption
 
 
 def test_accepting_a_pair_records_the_steward_as_reviewer_audits_it_and_takes_the_pair_off_the_list(
