@@ -37,6 +37,7 @@ from splink.clustering import cluster_pairwise_predictions_at_threshold
 from pipelines.config import data_paths
 from pipelines.linkage.model import (
     BLOCK_KEYS,
+    CROSSED_KEYS,
     DETERMINISTIC_RULES,
     FREQUENT_NAME_SHARE,
     MATCH_THRESHOLD,
@@ -45,6 +46,7 @@ from pipelines.linkage.model import (
     REVIEW_FLOOR,
     TRAINING_BLOCKS,
     block_key_sql,
+    crossed_keys_sql,
     settings,
 )
 
@@ -85,6 +87,7 @@ COMPARED_FIELDS = (
     "agency", "record_ref", "azr_hash", "family_name_hash", "given_name_hash", "family_name_phonetic",
     "given_name_phonetic", "family_name_bloom", "given_name_bloom", "azr_bloom", "birth_year", "birth_date_hash",
     "sex", "nationality", "city", "district", "azr_is_register", "family_name_frequent", *BLOCK_KEYS,
+    *CROSSED_KEYS,
 )
 
 
@@ -238,20 +241,20 @@ def _assign(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> dict[str, 
     con.execute("create or replace temp table counterpart_share (agency varchar, share double)")
     if shares:
         con.executemany("insert into counterpart_share values (?, ?)", [[a, float(v)] for a, v in shares])
-    con.execute(f"""create or replace temp table assignment as
+    con.execute(f"""create or replace temp table crossed as
+        select s.identity_id_l, s.identity_id_r,
+               case when a.azr_is_register then b.agency else a.agency end as agency,
+               case when a.azr_is_register then b.record_ref else a.record_ref end as record_ref,
+               case when a.azr_is_register then coalesce(a.azr_hash, a.agency || ':' || a.record_ref)
+                    else coalesce(b.azr_hash, b.agency || ':' || b.record_ref) end as person,
+               s.match_weight - {prior_weight} as log2_bf
+        from scored s
+        join identities a on a.identity_id = s.identity_id_l join identities b on b.identity_id = s.identity_id_r
+        where a.azr_is_register <> b.azr_is_register""")
+    con.execute("""create or replace temp table posterior as
         with persons as (
             select count(distinct coalesce(azr_hash, agency || ':' || record_ref)) as n
             from identities where azr_is_register
-        ), crossed as (
-            select s.identity_id_l, s.identity_id_r,
-                   case when a.azr_is_register then b.agency else a.agency end as agency,
-                   case when a.azr_is_register then b.record_ref else a.record_ref end as record_ref,
-                   case when a.azr_is_register then coalesce(a.azr_hash, a.agency || ':' || a.record_ref)
-                        else coalesce(b.azr_hash, b.agency || ':' || b.record_ref) end as person,
-                   s.match_weight - {prior_weight} as log2_bf
-            from scored s
-            join identities a on a.identity_id = s.identity_id_l join identities b on b.identity_id = s.identity_id_r
-            where a.azr_is_register <> b.azr_is_register
         ), candidates as (
             select agency, record_ref, person, max(log2_bf) as log2_bf from crossed group by all
         ), scaled as (
@@ -259,19 +262,47 @@ def _assign(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> dict[str, 
             select c.*, sh.share, max(log2_bf) over (partition by agency, record_ref) as top,
                    count(*) over (partition by agency, record_ref) as n_candidates
             from candidates c join counterpart_share sh using (agency)
-        ), posterior as (
-            select agency, record_ref, person, n_candidates,
-                   (share / p.n) * pow(2, log2_bf - top) / ((1 - share) * pow(2, -top)
-                       + (share / p.n) * sum(pow(2, log2_bf - top)) over (partition by agency, record_ref))
-                   as probability
-            from scaled, persons p
         )
-        select x.identity_id_l, x.identity_id_r, p.probability, p.n_candidates
-        from crossed x join posterior p using (agency, record_ref, person)""")
+        select agency, record_ref, person, n_candidates,
+               (share / p.n) * pow(2, log2_bf - top) / ((1 - share) * pow(2, -top)
+                   + (share / p.n) * sum(pow(2, log2_bf - top)) over (partition by agency, record_ref))
+               as probability
+        from scaled, persons p""")
+    # Two records outside the register are one person only if they have the same counterpart there (or
+    # both none): with both records' assignments known, that probability bounds the pair's.
+    con.execute("""create or replace temp table same_counterpart as
+        with records as (
+            select agency, record_ref, greatest(1 - sum(probability), 0) as p_none
+            from posterior group by all
+        ), pairs as (
+            select s.identity_id_l, s.identity_id_r, a.agency as agency_l, a.record_ref as record_ref_l,
+                   b.agency as agency_r, b.record_ref as record_ref_r
+            from scored s
+            join identities a on a.identity_id = s.identity_id_l join identities b on b.identity_id = s.identity_id_r
+            where not a.azr_is_register and not b.azr_is_register
+              and (a.agency, a.record_ref) <> (b.agency, b.record_ref)
+        ), shared as (
+            select p.identity_id_l, p.identity_id_r, sum(x.probability * y.probability) as p_same
+            from pairs p
+            join posterior x on x.agency = p.agency_l and x.record_ref = p.record_ref_l
+            join posterior y on y.agency = p.agency_r and y.record_ref = p.record_ref_r and y.person = x.person
+            group by all
+        )
+        select p.identity_id_l, p.identity_id_r, coalesce(s.p_same, 0) + rl.p_none * rr.p_none as probability
+        from pairs p
+        join records rl on rl.agency = p.agency_l and rl.record_ref = p.record_ref_l
+        join records rr on rr.agency = p.agency_r and rr.record_ref = p.record_ref_r
+        left join shared s using (identity_id_l, identity_id_r)""")
     con.execute("""create or replace table decided as
-        select s.*, coalesce(a.probability, s.match_probability) as link_probability,
+        select s.*, case when a.probability is not null then a.probability
+                         when c.probability is not null then least(s.match_probability, c.probability)
+                         else s.match_probability end as link_probability,
                a.n_candidates as register_candidates
-        from scored s left join assignment a using (identity_id_l, identity_id_r)""")
+        from scored s
+        left join (select x.identity_id_l, x.identity_id_r, p.probability, p.n_candidates
+                   from crossed x join posterior p using (agency, record_ref, person)) a
+               using (identity_id_l, identity_id_r)
+        left join same_counterpart c using (identity_id_l, identity_id_r)""")
     return {f"counterpart_share_{agency}": round(float(share), 4) for agency, share in shares}
 
 
@@ -362,6 +393,9 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table) -> int:
     con.execute(f"""create or replace table identities as
         select *, row_number() over (order by identity_id) as uid
         from (select *, {keys} from identities) order by identity_id""")
+    con.execute(f"""create or replace table identities as
+        select i.*, c.* exclude (uid) from identities i join ({crossed_keys_sql()}) c using (uid)
+        order by identity_id""")
     # Every field a comparison or a blocking rule reads: a cached score is valid while the fingerprints of
     # its pair are unchanged.
     con.execute(f"""alter table identities add column fingerprint varchar;

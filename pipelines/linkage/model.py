@@ -36,6 +36,28 @@ BLOCK_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+# Crossed name keys: a family name (phonetic code) that reappears as the other record's given name, in the
+# same birth year. Swapped names often come with a transliteration that changes the other name's code, so a
+# rule needing both codes crossed misses them. Family and given codes are keyed in one namespace, and a
+# block counts both roles, so that both sides of a pair get the same refinement.
+CROSSED_KEYS = ("block_token_family", "block_token_given")
+
+
+def crossed_keys_sql(limit: int = BLOCK_LIMIT) -> str:
+    """SQL (over table ``identities``, by ``uid``) for the two crossed name keys, adaptive like BLOCK_KEYS."""
+    others = ", ".join(("birth_year",) + _REFINE)
+    key = block_key_sql(("name_token", "birth_year"), _REFINE, limit)
+    return f"""
+        with tokens as (
+            select uid, 'family' as role, family_name_phonetic as name_token, {others} from identities
+            union all
+            select uid, 'given' as role, given_name_phonetic as name_token, {others} from identities
+        ), keyed as (select uid, role, {key} as name_key from tokens)
+        select uid, max(name_key) filter (where role = 'family') as {CROSSED_KEYS[0]},
+               max(name_key) filter (where role = 'given') as {CROSSED_KEYS[1]}
+        from keyed group by uid"""
+
+
 def block_key_sql(base: tuple[str, ...], refinements: tuple[str, ...], limit: int = BLOCK_LIMIT) -> str:
     """SQL (over table ``identities``) for one adaptive blocking key: null when a base column is null."""
     levels = [base + refinements[:i] for i in range(len(refinements) + 1)]
@@ -159,8 +181,10 @@ def settings() -> SettingsCreator:
         blocking_rules_to_generate_predictions=[
             block_on("block_family"),
             block_on("block_given"),
-            "l.family_name_phonetic = r.given_name_phonetic and l.given_name_phonetic = r.family_name_phonetic "
-            "and l.birth_year = r.birth_year",
+            # swapped names, one of them possibly transliterated otherwise (both directions: Splink compares
+            # each pair once, in one orientation)
+            f"l.{CROSSED_KEYS[0]} = r.{CROSSED_KEYS[1]}",
+            f"l.{CROSSED_KEYS[1]} = r.{CROSSED_KEYS[0]}",
             block_on("azr_hash"),
             block_on("block_birth_date"),
             # catches a mistyped birth year

@@ -32,7 +32,8 @@ def con():
     rows += [(f"j{i}", "jobcenter", f"J{i}", f"azr{i}" if i < FOUND else "azr-elsewhere", False)
              for i in range(WITH_NUMBER)]
     rows += [("jA", "jobcenter", "JA", None, False), ("jB", "jobcenter", "JB", None, False),
-             ("jC", "jobcenter", "JC", None, False)]
+             ("jC", "jobcenter", "JC", None, False), ("jD", "jobcenter", "JD", None, False),
+             ("jE", "jobcenter", "JE", None, False)]
     # the youth office delivers too few AZR numbers to estimate its share
     rows += [(f"y{i}", "jugendamt", f"Y{i}", f"azr{i}", False) for i in range(MIN_COUNTERPART_SAMPLE - 1)]
     rows += [("yA", "jugendamt", "YA", None, False)]
@@ -45,7 +46,8 @@ def con():
         ("jC", "a70", 0.8), ("jC", "a71", 0.02),  # a good candidate and a weak one
         ("a80", "yA", 0.3),  # youth office: no share estimated
         ("a1", "a2", 0.7),  # two register records
-        ("jA", "jB", 0.6),  # two jobcenter records
+        ("jA", "jB", 0.6),  # two jobcenter records with different register candidates
+        ("a90", "jD", 0.95), ("a90", "jE", 0.95), ("jD", "jE", 0.6),  # two jobcenter records, one candidate
     ]
     con.executemany("insert into scored values (?, ?, ?, ?)", [(left, right, p, weight(p)) for left, right, p in pairs])
     yield con
@@ -83,7 +85,16 @@ def test_pairs_outside_the_register_and_agencies_without_an_estimate_keep_their_
     _assign(con, {"probability_two_random_records_match": PRIOR})
     assert link_probability(con, "a80", "yA") == pytest.approx(0.3)
     assert link_probability(con, "a1", "a2") == pytest.approx(0.7)
-    assert link_probability(con, "jA", "jB") == pytest.approx(0.6)
+    assert link_probability(con, "jD", "jE") == pytest.approx(0.6)
     candidates = dict(con.execute("select identity_id_r, register_candidates from decided "
                                   "where identity_id_l in ('a60', 'a61', 'a50')").fetchall())
     assert candidates == {"jB": 2, "jA": 1}
+
+
+def test_two_records_outside_the_register_are_no_likelier_one_person_than_to_share_their_counterpart(con):
+    _assign(con, {"probability_two_random_records_match": PRIOR})
+    # jA is almost surely a50's, jB is a60's or a61's: whatever their names say, they are not one person
+    a_share = link_probability(con, "a50", "jA")
+    assert link_probability(con, "jA", "jB") == pytest.approx((1 - a_share) * (1 - 2 * link_probability(
+        con, "a60", "jB")), abs=1e-9)
+    assert link_probability(con, "jA", "jB") < 0.01
