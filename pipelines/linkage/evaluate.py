@@ -134,15 +134,17 @@ def key_churn(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, Any]:
     """Key churn between two runs for persons whose records did not change.
 
     A person (a key of the first run) counts as unchanged when every one of its records is still
-    delivered with the same identity encodings and no new record joined it; its key must survive.
+    delivered with the same identity encodings and no new or changed record joined it; its key must
+    survive. (A record another agency corrected, which now links to the person, is new evidence about it.)
     """
     merged = before.merge(after, on=["agency", "record_ref"], how="left", suffixes=("_1", "_2"))
     record_changed = merged["identity_2"].isna() | (merged["identity_1"] != merged["identity_2"])
     changed_persons = set(merged.loc[record_changed, "person_key_1"])
-    # a new record joining a person is new evidence about it
-    new_records = after.merge(before[["agency", "record_ref"]], how="left", indicator=True)
-    new_records = new_records[new_records["_merge"] == "left_only"]
-    joined = set(merged.loc[merged["person_key_2"].isin(new_records["person_key"]), "person_key_1"])
+    # a new or changed record joining a person is new evidence about it
+    news = after.merge(before[["agency", "record_ref", "identity"]], on=["agency", "record_ref"], how="left",
+                       suffixes=("", "_before"))
+    news = news[news["identity_before"].isna() | (news["identity"] != news["identity_before"])]
+    joined = set(merged.loc[merged["person_key_2"].isin(news["person_key"]), "person_key_1"])
     unchanged = merged[~merged["person_key_1"].isin(changed_persons | joined)]
     churned = unchanged.loc[unchanged["person_key_1"] != unchanged["person_key_2"], "person_key_1"].nunique()
     persons = unchanged["person_key_1"].nunique()

@@ -84,6 +84,17 @@ def test_key_churn_counts_only_persons_whose_records_did_not_change():
     assert churn["unchanged_persons"] == 2 and churn["churned_persons"] == 1  # P2 renamed, P3 changed
 
 
+def test_a_person_joined_by_a_corrected_record_of_another_person_has_new_evidence():
+    before = pd.DataFrame({"agency": ["abh", "jobcenter", "abh"], "record_ref": ["a", "j", "b"],
+                           "person_key": ["P1", "P2", "P3"], "identity": ["1", "2", "3"]})
+    # the jobcenter corrected its record, which now links to P1's record and brings its key along
+    after = pd.DataFrame({"agency": ["abh", "jobcenter", "abh"], "record_ref": ["a", "j", "b"],
+                          "person_key": ["P2", "P2", "P3"], "identity": ["1", "2x", "3"]})
+    churn = key_churn(before, after)
+    assert churn["unchanged_persons"] == 1 and churn["churned_persons"] == 0
+    assert churn["persons_with_new_evidence"] == 2
+
+
 def test_adding_a_month_does_not_change_the_keys_of_unchanged_persons(tmp_path, monkeypatch):
     from pipelines.synthetic import generate
 
