@@ -17,7 +17,8 @@ dbt build), *checks* (every Great Expectations and reconciliation asset check), 
 asset). The wall time is that of the two Dagster runs (ingest, build) in the process, without the
 interpreter's start. Generation, the full run and the incremental month each run in a process of their
 own; the peak memory of each is that process's peak resident set size (``wait4``), which includes the
-dbt subprocesses it waited for.
+dbt subprocesses it waited for. Within the runs, a sampler thread reads the process tree's resident memory
+five times a second, which attributes the peak to stages (``stage_peak_mb``).
 
 Results go to ``bench/results/pipeline-<UTC timestamp>.json``, with the medians over the repetitions
 and the ratios between consecutive sizes; ``--markdown`` also prints the table for docs/performance.md.
@@ -59,13 +60,13 @@ def stage_of(step_key: str) -> str:
     return "checks"
 
 
-def step_seconds(run_id: str) -> dict[str, float]:
-    """Seconds per benchmark stage of one Dagster run, from its step start and success events."""
+def step_intervals(run_id: str) -> list[tuple[str, float, float]]:
+    """(stage, start, end) of every step of one Dagster run, from its step start and end events (UNIX time)."""
     import dagster as dg
 
     instance = dg.DagsterInstance.get()
     started: dict[str, float] = {}
-    seconds = dict.fromkeys(STAGES[1:], 0.0)
+    intervals = []
     for entry in instance.all_logs(run_id):
         event = entry.dagster_event
         if event is None or event.step_key is None:
@@ -73,8 +74,58 @@ def step_seconds(run_id: str) -> dict[str, float]:
         if event.event_type_value == "STEP_START":
             started[event.step_key] = entry.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in started:
-            seconds[stage_of(event.step_key)] += entry.timestamp - started[event.step_key]
-    return seconds
+            intervals.append((stage_of(event.step_key), started[event.step_key], entry.timestamp))
+    return intervals
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and its descendants (dbt runs in a subprocess), from /proc, in KiB."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return 0
+    return rss + sum(_tree_rss_kb(int(child)) for child in children)
+
+
+class MemorySampler:
+    """Samples this process tree's resident memory a few times a second, to attribute the peak to stages.
+
+    ``wait4`` gives one peak per process; which stage reached it needs samples over time. A sample is the
+    sum over the process and its descendants at that moment (dbt's subprocess next to the Dagster run).
+    """
+
+    def __init__(self, interval: float = 0.2) -> None:
+        import threading
+
+        self.samples: list[tuple[float, int]] = []
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        pid = os.getpid()
+        while not self._stop.is_set():
+            self.samples.append((time.time(), _tree_rss_kb(pid)))
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peaks_mb(self, intervals: list[tuple[str, float, float]]) -> dict[str, float]:
+        """The highest sample within each stage's steps, in MB."""
+        peaks = dict.fromkeys(STAGES[1:], 0.0)
+        for stage, start, end in intervals:
+            within = [kb for at, kb in self.samples if start <= at <= end]
+            if within:
+                peaks[stage] = max(peaks[stage], round(max(within) / 1024, 1))
+        return peaks
 
 
 def _land(source: Path, target: Path, months: list[str]) -> None:
@@ -87,18 +138,21 @@ def _land(source: Path, target: Path, months: list[str]) -> None:
                 shutil.move(agency_dir / month, destination)
 
 
-def _run_and_time(months: list[str]) -> tuple[float, dict[str, float], bool]:
+def _run_and_time(months: list[str]) -> tuple[float, dict[str, float], dict[str, float], bool]:
     from pipelines.runner import run_pipeline
 
     begin = time.perf_counter()
-    result = run_pipeline(months, raise_on_error=False)
+    with MemorySampler() as memory:
+        result = run_pipeline(months, raise_on_error=False)
     wall = time.perf_counter() - begin
-    seconds = step_seconds(result.build.run_id)
+    intervals = step_intervals(result.build.run_id)
     if result.ingest is not None:
-        for stage, value in step_seconds(result.ingest.run_id).items():
-            seconds[stage] += value
+        intervals += step_intervals(result.ingest.run_id)
+    seconds = dict.fromkeys(STAGES[1:], 0.0)
+    for stage, start, end in intervals:
+        seconds[stage] += end - start
     ok = result.build.success and (result.ingest is None or result.ingest.success)
-    return wall, seconds, ok
+    return wall, seconds, memory.peaks_mb(intervals), ok
 
 
 def child(step: str, persons: int, months: int, data: Path) -> None:
@@ -122,8 +176,8 @@ def child(step: str, persons: int, months: int, data: Path) -> None:
     labels = json.loads((data / "bench-generate.json").read_text())["months"]
     new = labels[:-1] if step == "full" else labels[-1:]
     _land(scratch, data, new)
-    wall, stages, ok = _run_and_time(new)
-    figures = {"months": len(new), "wall_s": wall, "stages_s": stages, "ok": ok}
+    wall, stages, stage_peaks, ok = _run_and_time(new)
+    figures = {"months": len(new), "wall_s": wall, "stages_s": stages, "stage_peak_mb": stage_peaks, "ok": ok}
     if step == "incremental":
         import duckdb
 
@@ -201,6 +255,10 @@ def summarise(runs: list[dict]) -> dict:
                                                              for i, f in zip(incremental, full, strict=True)), 3),
         "peak_rss_mb": {step: median([r["peak_rss_mb"][step] for r in runs])
                         for step in ("generate", "full", "incremental")},
+        # the highest sampled resident memory (process tree) within each stage's steps
+        "full_stage_peak_mb": {s: median([f.get("stage_peak_mb", {}).get(s, 0.0) for f in full]) for s in STAGES[1:]},
+        "incremental_stage_peak_mb": {s: median([i.get("stage_peak_mb", {}).get(s, 0.0) for i in incremental])
+                                      for s in STAGES[1:]},
         "raw_rows": runs[0]["raw_rows"],
         "identity_records": runs[0]["identity_records"],
         "persons_in_journey": runs[0]["persons_in_journey"],
@@ -234,6 +292,11 @@ def markdown(result: dict) -> str:
             f"{s['full_wall_s']:.1f} s", f"{s['incremental_wall_s']:.1f} s", f"{s['incremental_share_of_full']:.0%}",
             f"{max(s['peak_rss_mb']['full'], s['peak_rss_mb']['incremental']) / 1024:.2f} GB / "
             f"{s['peak_rss_mb']['generate'] / 1024:.2f} GB", f"{s['linkage_records_per_minute']:,}"]) + " |")
+    lines += ["", "| persons | peak memory by stage, full run (" + ", ".join(STAGES[1:]) + ") |", "|---|---|"]
+    for persons, s in sorted(sizes.items(), key=lambda kv: int(kv[0])):
+        peaks = s.get("full_stage_peak_mb", {})
+        lines.append(f"| {int(persons):,} | " + " / ".join(f"{peaks.get(k, 0) / 1024:.2f}" for k in STAGES[1:])
+                     + " GB |")
     for r in result["ratios"]:
         lines.append(f"\n{r['to']:,} / {r['from']:,} persons ({r['size_ratio']:g}x): full run "
                      f"{r['full_wall_ratio']}x, incremental month {r['incremental_wall_ratio']}x")

@@ -6,6 +6,7 @@ for the duration of its work and closes it before the next stage (or dbt) runs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,19 @@ import dagster as dg
 import duckdb
 
 from pipelines.config import data_paths
+
+MEMORY_ENV = "INTEGRATION_WAREHOUSE_MEMORY"
+"""DuckDB's memory limit for the warehouse (its notation, e.g. ``4GB``); dbt's profile reads the same variable.
+
+DuckDB's own default is 80 % of the machine's memory. The pipeline runs its steps in one process next to
+Splink's workspace (``INTEGRATION_LINKAGE_MEMORY``) and pandas frames, so the warehouse gets a bound of its
+own; beyond it DuckDB spills to a temporary folder next to the file.
+"""
+DEFAULT_MEMORY = "4GB"
+
+
+def memory_limit() -> str:
+    return os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -30,6 +44,9 @@ class WarehouseResource(dg.ConfigurableResource):
         self.file.parent.mkdir(parents=True, exist_ok=True)
         connection = duckdb.connect(str(self.file), read_only=read_only)
         try:
+            # a setting, not a connect-time config: other connections to the file in this process (tests,
+            # the dashboard builder) may have opened it without one
+            connection.execute(f"set memory_limit = '{memory_limit()}'")
             yield connection
         finally:
             connection.close()
