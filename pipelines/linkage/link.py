@@ -241,20 +241,30 @@ def _assign(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> dict[str, 
     con.execute("create or replace temp table counterpart_share (agency varchar, share double)")
     if shares:
         con.executemany("insert into counterpart_share values (?, ?)", [[a, float(v)] for a, v in shares])
+    # Each scored pair once with what the assignment reads of its two records; a register person is its AZR
+    # number (or, lacking one, its record).
+    con.execute("""create or replace temp table record_persons as
+        select identity_id, agency, record_ref, azr_is_register,
+               case when azr_is_register then coalesce(azr_hash, agency || ':' || record_ref) end as person
+        from identities""")
+    con.execute("""create or replace temp table pair_records as
+        select s.identity_id_l, s.identity_id_r, s.match_weight,
+               a.agency as agency_l, a.record_ref as record_ref_l, a.azr_is_register as register_l,
+               a.person as person_l,
+               b.agency as agency_r, b.record_ref as record_ref_r, b.azr_is_register as register_r,
+               b.person as person_r
+        from scored s join record_persons a on a.identity_id = s.identity_id_l
+        join record_persons b on b.identity_id = s.identity_id_r""")
     con.execute(f"""create or replace temp table crossed as
-        select s.identity_id_l, s.identity_id_r,
-               case when a.azr_is_register then b.agency else a.agency end as agency,
-               case when a.azr_is_register then b.record_ref else a.record_ref end as record_ref,
-               case when a.azr_is_register then coalesce(a.azr_hash, a.agency || ':' || a.record_ref)
-                    else coalesce(b.azr_hash, b.agency || ':' || b.record_ref) end as person,
-               s.match_weight - {prior_weight} as log2_bf
-        from scored s
-        join identities a on a.identity_id = s.identity_id_l join identities b on b.identity_id = s.identity_id_r
-        where a.azr_is_register <> b.azr_is_register""")
+        select identity_id_l, identity_id_r,
+               case when register_l then agency_r else agency_l end as agency,
+               case when register_l then record_ref_r else record_ref_l end as record_ref,
+               coalesce(person_l, person_r) as person,
+               match_weight - {prior_weight} as log2_bf
+        from pair_records where register_l <> register_r""")
     con.execute("""create or replace temp table posterior as
         with persons as (
-            select count(distinct coalesce(azr_hash, agency || ':' || record_ref)) as n
-            from identities where azr_is_register
+            select count(distinct person) as n from record_persons
         ), candidates as (
             select agency, record_ref, person, max(log2_bf) as log2_bf from crossed group by all
         ), scaled as (
@@ -275,12 +285,9 @@ def _assign(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> dict[str, 
             select agency, record_ref, greatest(1 - sum(probability), 0) as p_none
             from posterior group by all
         ), pairs as (
-            select s.identity_id_l, s.identity_id_r, a.agency as agency_l, a.record_ref as record_ref_l,
-                   b.agency as agency_r, b.record_ref as record_ref_r
-            from scored s
-            join identities a on a.identity_id = s.identity_id_l join identities b on b.identity_id = s.identity_id_r
-            where not a.azr_is_register and not b.azr_is_register
-              and (a.agency, a.record_ref) <> (b.agency, b.record_ref)
+            select identity_id_l, identity_id_r, agency_l, record_ref_l, agency_r, record_ref_r
+            from pair_records
+            where not register_l and not register_r and (agency_l, record_ref_l) <> (agency_r, record_ref_r)
         ), shared as (
             select p.identity_id_l, p.identity_id_r, sum(x.probability * y.probability) as p_same
             from pairs p
@@ -392,9 +399,8 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table) -> int:
     # blocked pairs of a million persons as pairs of 32-character ids would not fit in memory.
     con.execute(f"""create or replace table identities as
         select *, row_number() over (order by identity_id) as uid
-        from (select *, {keys} from identities) order by identity_id""")
-    con.execute(f"""create or replace table identities as
-        select i.*, c.* exclude (uid) from identities i join ({crossed_keys_sql()}) c using (uid)
+        from (select i.*, {keys}, c.* exclude (identity_id)
+              from identities i join ({crossed_keys_sql()}) c using (identity_id))
         order by identity_id""")
     # Every field a comparison or a blocking rule reads: a cached score is valid while the fingerprints of
     # its pair are unchanged.

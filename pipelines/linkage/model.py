@@ -44,18 +44,18 @@ CROSSED_KEYS = ("block_token_family", "block_token_given")
 
 
 def crossed_keys_sql(limit: int = BLOCK_LIMIT) -> str:
-    """SQL (over table ``identities``, by ``uid``) for the two crossed name keys, adaptive like BLOCK_KEYS."""
+    """SQL (over table ``identities``, by ``identity_id``) for the two crossed name keys, adaptive like BLOCK_KEYS."""
     others = ", ".join(("birth_year",) + _REFINE)
     key = block_key_sql(("name_token", "birth_year"), _REFINE, limit)
     return f"""
         with tokens as (
-            select uid, 'family' as role, family_name_phonetic as name_token, {others} from identities
+            select identity_id, 'family' as role, family_name_phonetic as name_token, {others} from identities
             union all
-            select uid, 'given' as role, given_name_phonetic as name_token, {others} from identities
-        ), keyed as (select uid, role, {key} as name_key from tokens)
-        select uid, max(name_key) filter (where role = 'family') as {CROSSED_KEYS[0]},
+            select identity_id, 'given' as role, given_name_phonetic as name_token, {others} from identities
+        ), keyed as (select identity_id, role, {key} as name_key from tokens)
+        select identity_id, max(name_key) filter (where role = 'family') as {CROSSED_KEYS[0]},
                max(name_key) filter (where role = 'given') as {CROSSED_KEYS[1]}
-        from keyed group by uid"""
+        from keyed group by identity_id"""
 
 
 def block_key_sql(base: tuple[str, ...], refinements: tuple[str, ...], limit: int = BLOCK_LIMIT) -> str:
