@@ -12,6 +12,7 @@ from pipelines.ingest import definitions as ingest_stage
 from pipelines.ingest.assets import ingest_assets
 from pipelines.linkage import definitions as linkage_stage
 from pipelines.linkage.assets import PERSON_REGISTRY
+from pipelines.memory import RELEASE_MEMORY_HOOKS
 from pipelines.privacy import definitions as privacy_stage
 from pipelines.publish import definitions as publish_stage
 from pipelines.quality import definitions as quality_stage
@@ -27,6 +28,7 @@ build_job = dg.define_asset_job(
     selection=(dg.AssetSelection.all() - RAW) | dg.AssetSelection.checks_for_assets(*ingest_assets),
     description="dbt staging -> linkage -> dbt marts -> quality gates -> release.",
     executor_def=in_process_executor_with_run_lock,
+    hooks=RELEASE_MEMORY_HOOKS,
 )
 
 
@@ -37,6 +39,7 @@ linkage_job = dg.define_asset_job(
     selection=(dg.AssetSelection.assets(PERSON_REGISTRY).upstream() - RAW).without_checks(),
     description="dbt staging and identity records -> linkage -> person registry (no marts, no release).",
     executor_def=in_process_executor_with_run_lock,
+    hooks=RELEASE_MEMORY_HOOKS,
 )
 
 

@@ -10,6 +10,7 @@ import dagster as dg
 
 from pipelines.ingest.assets import ingest_assets
 from pipelines.linkage.assets import PERSON_REGISTRY
+from pipelines.memory import RELEASE_MEMORY_HOOKS
 from pipelines.runlock import in_process_executor_with_run_lock
 
 republish_job = dg.define_asset_job(
@@ -19,6 +20,7 @@ republish_job = dg.define_asset_job(
     description="dbt models -> quality gates -> release from the stored raw layer and person registry, "
     "without relinking (used by the key rotation, python -m pipelines.privacy rotate-key).",
     executor_def=in_process_executor_with_run_lock,
+    hooks=RELEASE_MEMORY_HOOKS,
 )
 
 defs = dg.Definitions(jobs=[republish_job])

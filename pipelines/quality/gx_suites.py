@@ -17,6 +17,7 @@ looked up again and reduced to the suite's ``example_columns``, which must be ps
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from pipelines.quality import data_docs
 # Counts, never values: what Data Docs render is what the stored result holds.
 RESULT_FORMAT: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
 MAX_EXAMPLES = 5
+LARGE_FRAME_BYTES = 64 * 2**20  # a frame this large is freed by a garbage collection right after its suite
 
 
 @dataclass
@@ -139,8 +141,11 @@ def run_suite(name: str, frame: pd.DataFrame, run_id: str | None = None) -> Suit
     spec = load_suite_file(name)
     context = _run_context(data_docs.run_root(run_id)) if run_id else _ephemeral_context()
     checkpoint, batch = _register(context, name, spec["expectations"], with_docs=run_id is not None)
-    outcome = checkpoint.run(batch_parameters={"dataframe": frame},
-                             run_id=RunIdentifier(run_name=run_id) if run_id else None)
+    try:
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame},
+                                 run_id=RunIdentifier(run_name=run_id) if run_id else None)
+    finally:
+        _release_batches(context, frame)
     result = next(iter(outcome.run_results.values()))
 
     out = SuiteResult(suite=name, success=True, evaluated=len(result.results),
@@ -167,8 +172,28 @@ def run_suite(name: str, frame: pd.DataFrame, run_id: str | None = None) -> Suit
     out.success = not out.failed_blocking
     key_columns = [c for c in spec.get("meta", {}).get("example_columns", []) if c in frame.columns]
     if failed_configs and key_columns:
-        out.examples = _examples(batch, frame, failed_configs, key_columns)
+        try:
+            out.examples = _examples(batch, frame, failed_configs, key_columns)
+        finally:
+            _release_batches(context, frame)
     return out
+
+
+def _release_batches(context: Any, frame: pd.DataFrame) -> None:
+    """Drop the frames GX's pandas engine keeps after a validation.
+
+    The engine caches every batch it loaded, and the context lives for the whole run (``_run_context``),
+    so without this each suite's frame stayed in memory until the run ended: at a million persons the
+    checks of one run held several GB of frames no one would read again. GX's validator and batch also
+    refer to the frame from within reference cycles, which only a full garbage collection frees; that
+    takes about 0.2 s with Dagster and GX loaded, so it is spent on large frames only.
+    """
+    with contextlib.suppress(KeyError, ValueError):
+        manager = context.data_sources.get("warehouse").get_execution_engine().batch_manager
+        manager.reset_batch_cache()
+        manager.batch_data_cache.clear()
+    if frame.memory_usage(index=True, deep=False).sum() >= LARGE_FRAME_BYTES:
+        gc.collect()
 
 
 def _examples(batch_definition: Any, frame: pd.DataFrame, failed: list[tuple[str, Any]],

@@ -4,6 +4,7 @@ leave Data Docs in the data folder that show counts, never the values of rows.""
 from __future__ import annotations
 
 import json
+import weakref
 from pathlib import Path
 
 import dagster as dg
@@ -12,7 +13,7 @@ import pytest
 
 from pipelines.ingest.contract import all_contracts
 from pipelines.publish.release import latest_release
-from pipelines.quality import data_docs
+from pipelines.quality import data_docs, gx_suites
 from pipelines.quality.checks import read_relation, suite_check_result, suite_targets
 from pipelines.quality.gx_suites import run_suite
 
@@ -97,3 +98,19 @@ def test_an_expectation_that_cannot_be_evaluated_fails_instead_of_passing_silent
                                                                                  as_read).failed_warning
     broken = run_suite("marts__person_journey", as_timestamps)  # timestamps against ISO date bounds
     assert any("error:" in failure for failure in broken.failed_warning)
+
+
+@pytest.mark.parametrize("planted", [False, True], ids=["passing", "failing-with-examples"])
+def test_a_validated_frame_is_not_kept_by_gx_after_its_suite_ran(
+        raw_abh, planted: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # The run's GX context lives as long as the run; its engine used to keep every frame it validated.
+    monkeypatch.setenv("INTEGRATION_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(gx_suites, "LARGE_FRAME_BYTES", 0)  # the city's frame counts as large here
+    frame = raw_abh.copy()
+    if planted:
+        frame.loc[frame.index[:2], "status_code"] = PLANTED
+    alive = weakref.ref(frame)
+    result = run_suite("raw__abh__residence_status", frame, run_id="release-run")
+    assert result.success is not planted
+    del frame
+    assert alive() is None
