@@ -93,6 +93,7 @@ def person_registry(context: dg.AssetExecutionContext, config: LinkageConfig,
         metadata={**result.counts, **summary, **errors, "model_version": result.model_version,
                   "review_queue": result.review_queue.num_rows, "review_queue_file": str(queue_file),
                   "seconds": round(result.seconds, 1),
+                  "seconds_by_phase": dg.MetadataValue.json(result.phase_seconds),
                   "comparison_levels": dg.MetadataValue.json(
                       {c["output_column_name"]: len(c["comparison_levels"]) for c in result.model_json["comparisons"]})}
     )

@@ -72,6 +72,7 @@ class LinkageResult:
     review_queue: pa.Table | None = None  # uncertain pairs for clerical review
     estimated_errors: dict[str, float] = field(default_factory=dict)
     score_cache: ScoreCache | None = None
+    phase_seconds: dict[str, float] = field(default_factory=dict)  # where the time went, for logs and metadata
 
 
 IDENTITY_COLUMNS = (
@@ -505,7 +506,16 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
     this run's model, so that only pairs involving new or changed records are scored.
     """
     started = time.perf_counter()
+    phases: dict[str, float] = {}
+    mark = [started]
+
+    def phase(name: str) -> None:
+        now = time.perf_counter()
+        phases[name] = round(now - mark[0], 2)
+        mark[0] = now
+
     model = model if model is not None else train_model(identities, seed)
+    phase("train")
     con = _workspace()
     n_identities = _load(con, identities)
     decided = decisions if decisions is not None else pd.DataFrame(columns=DECISION_COLUMNS)
@@ -521,8 +531,11 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
 
     version = model_version(model)
     db_api = DuckDBAPI(connection=con)
+    phase("load")
     scoring, scoring_version = _score(con, db_api, model, version, cache if n_identities > 1 else None)
+    phase("score")
     shares = _assign(con, model)
+    phase("assign")
     # A rejected pair loses its model edge; an accepted one gets an edge whatever the model said.
     con.execute(f"""create table probabilistic_edges as
         select s.identity_id_l, s.identity_id_r, 'model' as rule, s.link_probability as match_probability
@@ -543,9 +556,12 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
         nodes="identities", edges="all_edges", db_api=db_api, node_id_column_name="identity_id",
     )
     con.execute(f"create table clusters as select identity_id, cluster_id from {clusters.physical_name}")
+    phase("cluster")
     resolved = resolve_conflicts(con)
+    phase("constraints")
     review_queue = _review_queue(con, model)
     errors = _estimated_errors(con)
+    phase("review_queue")
 
     # One row per source record. A record's method is how it joined its person: by AZR
     # agreement, by the model, or alone. (Variants of one record are always together.)
@@ -601,5 +617,7 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
                            con.execute("select identity_id, fingerprint from identities").to_arrow_table(),
                            con.execute("select * from scored").to_arrow_table())
     con.close()
+    phase("records_and_cache")
+    log.info("linkage of %d identity records, seconds by phase: %s", n_identities, phases)
     return LinkageResult(records, version, model, counts, time.perf_counter() - started, review_queue, errors,
-                         new_cache)
+                         new_cache, phases)

@@ -60,3 +60,13 @@ def test_a_cache_of_another_model_is_not_used(identities) -> None:
     again = link_identities(identities, model=model, cache=stale)
     assert again.counts["identities_scored"] == identities.num_rows and again.counts["pairs_reused"] == 0
     assert persons(again) == persons(previous)
+
+
+def test_a_run_reports_where_its_time_went_phase_by_phase(identities) -> None:
+    result = link_identities(identities, model=train_model(identities))
+    phases = result.phase_seconds
+    assert list(phases) == ["train", "load", "score", "assign", "cluster", "constraints", "review_queue",
+                            "records_and_cache"]
+    assert all(seconds >= 0 for seconds in phases.values())
+    assert phases["train"] < 0.05  # the model was given, not trained
+    assert sum(phases.values()) == pytest.approx(result.seconds, abs=0.05)
