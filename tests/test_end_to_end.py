@@ -47,6 +47,24 @@ def test_the_build_run_succeeds_and_publishes_a_release(pipeline_city):
     assert manifest["linkage"]["model_version"].startswith("identity-v1-")
 
 
+def test_the_raw_checks_run_once_per_pipeline_run_in_the_build_run_that_gates_the_release(pipeline_city):
+    import dagster as dg
+
+    from pipelines.ingest.assets import ingest_assets
+
+    raw = {key for asset in ingest_assets for key in asset.keys}
+    instance = dg.DagsterInstance.get()
+    evaluated: dict[str, list[tuple[dg.AssetKey, str]]] = {}
+    for run in instance.get_runs():
+        records = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        checks = [r.dagster_event.asset_check_evaluation_data for r in records]
+        evaluated[run.job_name] = [(c.asset_key, c.check_name) for c in checks if c.asset_key in raw]
+    assert set(evaluated) == {"ingest_job", "build_job"}
+    assert evaluated["ingest_job"] == []
+    # one GX suite, reconciliation and freshness per agency, once
+    assert len(evaluated["build_job"]) == len(set(evaluated["build_job"])) == 3 * len(raw)
+
+
 def test_every_delivered_row_is_loaded_or_quarantined(con):
     read, loaded, quarantined = con.execute(
         "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from meta.deliveries where not superseded"
