@@ -55,7 +55,9 @@ def rewrite_database(path: Path) -> int:
         con.execute("checkpoint")
     finally:
         con.close()
-    con = duckdb.connect()
+    # Should the copy spill, it spills beside the database, not into DuckDB's default ./.tmp of whatever
+    # folder the process was started in.
+    con = duckdb.connect(config={"temp_directory": str(path.with_name(path.name + ".rewrite.tmp"))})
     try:
         con.execute(f"attach {_literal(path)} as old_db (read_only)")
         con.execute(f"attach {_literal(fresh)} as fresh_db")
