@@ -6,9 +6,9 @@ dates), and every artefact the run wrote is searched:
 
 - the data folder outside the landing zone: the DuckDB warehouse (byte scan, and every text column,
   since DuckDB may compress strings on disk), the Dagster instance (event logs, run storage, compute
-  logs), dbt's target and logs, GX results and Data Docs (``quality/``), the linkage model, the review
-  queue, and the releases (Parquet read back, because Parquet pages are compressed);
-- dbt's per-run artefacts that dagster-dbt writes under ``dbt_project/target/`` for this city's runs;
+  logs), dbt's target and logs (with every ``dbt build``'s own folder of compiled SQL, run results and
+  log under ``dbt/target/runs/``), GX results and Data Docs (``quality/``), the linkage model, the
+  review queue, and the releases (Parquet read back, because Parquet pages are compressed);
 - every page of the dashboard, rendered with Streamlit's AppTest from the city's release: every text,
   metric, table cell, chart and widget the page shows.
 
@@ -38,7 +38,7 @@ import duckdb
 import pandas as pd
 from openpyxl import load_workbook
 
-from pipelines.config import DBT_PROJECT_DIR, REPO_ROOT
+from pipelines.config import REPO_ROOT
 from pipelines.ingest.encodings import normalise_name
 
 TOKEN = re.compile(r"[\w\-./]+")
@@ -174,19 +174,11 @@ def _texts_of(path: Path) -> list[str]:
 
 
 def run_artefacts(data_dir: Path) -> list[Path]:
-    """Every file the run wrote: the data folder outside the landing zone, and dagster-dbt's per-run
-    target folders of this city's runs (named after the first 7 characters of the run id)."""
-    files = [p for p in data_dir.rglob("*") if p.is_file() and p.suffix != ".wal"
-             and p.relative_to(data_dir).parts[0] not in EXCLUDED_FOLDERS]
-    storage = data_dir / "dagster" / "storage"
-    runs = {p.name[:7] for p in storage.iterdir()} if storage.is_dir() else set()
-    target = DBT_PROJECT_DIR / "target"
-    if target.is_dir():
-        for folder in target.iterdir():
-            parts = folder.name.rsplit("-", 2)
-            if folder.is_dir() and len(parts) == 3 and parts[1] in runs:
-                files += [p for p in folder.rglob("*") if p.is_file()]
-    return files
+    """Every file the run wrote: the data folder outside the landing zone (dbt's per-invocation target
+    folders included, ``pipelines/dbt/project.py``; ``tests/test_dbt_invocation.py`` pins that none
+    is written into the code checkout)."""
+    return [p for p in data_dir.rglob("*") if p.is_file() and p.suffix != ".wal"
+            and p.relative_to(data_dir).parts[0] not in EXCLUDED_FOLDERS]
 
 
 def find_leaks(texts: list[str], identifiers: set[str], birth_dates: set[dt.date]) -> set[str]:
@@ -213,13 +205,13 @@ def test_no_clear_text_identifier_appears_in_any_artefact(pipeline_city):
     leaks: dict[str, set[str]] = {}
     scanned: dict[str, int] = {}
     for path in run_artefacts(pipeline_city.data_dir):
-        area = path.relative_to(pipeline_city.data_dir).parts[0] if path.is_relative_to(pipeline_city.data_dir) \
-            else "dbt_project/target"
+        parts = path.relative_to(pipeline_city.data_dir).parts
+        area = "dbt build folders" if parts[:3] == ("dbt", "target", "runs") else parts[0]
         scanned[area] = scanned.get(area, 0) + 1
         found = find_leaks(_texts_of(path), identifiers, birth_dates)
         if found:
             leaks[str(path)] = found
-    expected = {"warehouse", "dagster", "releases", "dbt", "dbt_project/target"}
+    expected = {"warehouse", "dagster", "releases", "dbt", "dbt build folders"}
     expected |= {name for name in ("quality", "linkage", "review") if (pipeline_city.data_dir / name).is_dir()}
     assert expected <= set(scanned), f"areas not scanned: {expected - set(scanned)}"
     assert not leaks, {k: sorted(v)[:5] for k, v in leaks.items()}

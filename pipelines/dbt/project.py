@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,28 @@ def dbt_project() -> DbtProject:
             check=True,
         )
     return project
+
+
+KEPT_INVOCATIONS = 12
+
+
+def invocation_target(project: DbtProject, name: str, run_id: str) -> Path:
+    """A target folder of its own for one dbt invocation, in the data folder, ready for partial parsing.
+
+    dagster-dbt gives every invocation a fresh target folder so that runs do not overwrite each other's
+    artifacts. Left to itself it puts them under the dbt project of the code checkout and primes them
+    from ``<project>/target/partial_parse.msgpack``, which our parse (into the data folder) never
+    writes: every ``dbt build`` then parsed the whole project again (about 3 s each) and left 18 MB of
+    artifacts per run in the checkout. Here the folder lies in the data folder's ``dbt/target/runs``,
+    receives the project's parse state, and only the newest ``KEPT_INVOCATIONS`` folders are kept.
+    """
+    runs = data_paths().dbt_target / "runs"
+    target = runs / f"{name}-{run_id}"
+    target.mkdir(parents=True, exist_ok=True)
+    parsed = Path(project.target_path) / "partial_parse.msgpack"
+    if parsed.exists():
+        shutil.copy2(parsed, target / "partial_parse.msgpack")
+    earlier = sorted((p for p in runs.iterdir() if p.is_dir() and p != target), key=lambda p: p.stat().st_mtime)
+    for old in earlier[: max(len(earlier) - (KEPT_INVOCATIONS - 1), 0)]:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
