@@ -1,9 +1,12 @@
 """Pseudonymisation and encodings: keyed, normalised, swap-aware, never clear text."""
 
+import hashlib
+import hmac
+
 import pandas as pd
 import pytest
 
-from pipelines.ingest.encodings import Encoder, cologne_phonetic, normalise_name
+from pipelines.ingest.encodings import BLOOM_BITS, Encoder, cologne_phonetic, normalise_name
 from pipelines.ingest.keys import PseudonymKey
 
 
@@ -66,6 +69,17 @@ def test_given_name_codes_ignore_dropped_middle_names(encoder: Encoder) -> None:
 def _dice(a: str, b: str) -> float:
     both = sum(x == y == "1" for x, y in zip(a, b, strict=True))
     return 2 * both / (a.count("1") + b.count("1"))
+
+
+def test_a_bloom_filter_sets_exactly_the_keyed_positions_of_the_name_bigrams(encoder: Encoder) -> None:
+    """The construction is pinned: filters stored by earlier runs must stay comparable with new ones."""
+    positions = set()
+    for gram in ("_k", "ka", "ar", "ri", "im", "m_"):  # 'Karim', which no folding changes
+        digest = hmac.new(b"k" * 40, f"bloom|{gram}".encode(), hashlib.sha256).digest()
+        positions |= {int.from_bytes(digest[2 * i : 2 * i + 2], "big") % BLOOM_BITS for i in range(4)}
+    bloom = encoder.name_encodings(pd.Series(["Karim"]), "family_name", first_token_only=False)["family_name_bloom"][0]
+    assert len(bloom) == BLOOM_BITS and set(bloom) == {"0", "1"}
+    assert {i for i, bit in enumerate(bloom) if bit == "1"} == positions
 
 
 def test_bloom_filters_are_similar_for_similar_names_only(encoder: Encoder) -> None:
