@@ -13,7 +13,8 @@ __all__ = ["PseudonymKeyResource", "WarehouseResource"]
 class PseudonymKeyResource(dg.ConfigurableResource):
     """The pseudonymisation key, read from the environment or key file when a step needs it.
 
-    Only the key's id ever appears in metadata; the secret stays in this process's memory.
+    Only the key's id ever appears in metadata; the secret stays in memory: this process's, and that of
+    the ingest workers it starts (``pipelines/ingest/workers.py``), which receive it through a pipe.
     """
 
     def load(self) -> PseudonymKey:

@@ -5,10 +5,11 @@ import dagster as dg
 
 from pipelines.config import data_paths
 from pipelines.ingest.contract import Contract, all_contracts
-from pipelines.ingest.delivery import delivery_files, ingest_file
+from pipelines.ingest.delivery import delivery_files, load_prepared
 from pipelines.ingest.encodings import Encoder
 from pipelines.ingest.keys import ensure_key_matches_warehouse
 from pipelines.ingest.partitions import delivery_months
+from pipelines.ingest.workers import prepared_files
 from pipelines.resources import PseudonymKeyResource, WarehouseResource
 
 
@@ -36,20 +37,23 @@ def build_ingest_asset(contract: Contract) -> dg.AssetsDefinition:
         key = pseudonym_key.load()
         encoder = Encoder(key)
         landing = data_paths().landing
+        files = []
+        for month in sorted(context.partition_keys):
+            found = delivery_files(landing, contract, month)
+            if not found:
+                context.log.warning(f"{contract.agency}: no delivery for {month} in {landing}")
+            files += [(path, city, month) for path, city in found]
         outcomes = []
         with warehouse.connect() as con:
             ensure_key_matches_warehouse(con, key)  # after a key rotation: refuse a run with the old key
-            for month in sorted(context.partition_keys):
-                files = delivery_files(landing, contract, month)
-                if not files:
-                    context.log.warning(f"{contract.agency}: no delivery for {month} in {landing}")
-                for path, city in files:
-                    outcome = ingest_file(path, city, month, contract, encoder, con, context.run_id)
-                    context.log.info(
-                        f"{path.name}: {outcome.status}, {outcome.rows_read} rows read, "
-                        f"{outcome.rows_loaded} loaded, {outcome.rows_quarantined} quarantined ({outcome.message})"
-                    )
-                    outcomes.append(outcome)
+            # Files are prepared in worker processes and written here, one transaction each, in order.
+            for prepared in prepared_files(files, contract, key, encoder):
+                outcome = load_prepared(prepared, contract, con, context.run_id)
+                context.log.info(
+                    f"{prepared.delivery.file_name}: {outcome.status}, {outcome.rows_read} rows read, "
+                    f"{outcome.rows_loaded} loaded, {outcome.rows_quarantined} quarantined ({outcome.message})"
+                )
+                outcomes.append(outcome)
         rejected = [o.delivery.file_name for o in outcomes if o.status != "loaded"]
         return dg.MaterializeResult(
             metadata={

@@ -13,6 +13,7 @@ import calendar
 import datetime as dt
 import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -88,6 +89,67 @@ def earlier_copy(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> Delivery
     )
 
 
+@dataclass(frozen=True)
+class PreparedDelivery:
+    """A file read, checked and pseudonymised, not yet written: what a worker process hands back.
+
+    ``error`` is the refusal of the whole file (message, row, field), else ``rows`` are the raw-layer rows
+    and ``problems`` the rows for quarantine. Plain values only, so that it crosses process boundaries.
+    """
+
+    delivery: Delivery
+    data_lines: int  # lines after the header, the count of a refused CSV
+    rows: pd.DataFrame | None = None
+    problems: tuple[RowProblem, ...] = ()
+    rows_read: int = 0
+    notes: tuple[str, ...] = ()
+    error: tuple[str, int | None, str | None] | None = None
+
+
+def prepare_file(path: Path, city: str, month: str, contract: Contract, encoder: Encoder) -> PreparedDelivery:
+    """Read, check and pseudonymise one file; touches no database, so it can run in a worker process."""
+    data = path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    delivery = Delivery(
+        delivery_id=f"{contract.agency}-{city}-{month}-{sha256[:12]}",
+        agency=contract.agency, city=city, month=month, file_name=path.name, sha256=sha256,
+        size_bytes=len(data),
+    )
+    data_lines = _line_count(data) if contract.file.format == "csv" else 0
+    try:
+        read = read_delivery(path, contract)
+        checked = check_rows(read.rows, contract, month_end(month))
+        rows = raw_rows(checked, contract, encoder, city)
+    except DeliveryError as error:
+        return PreparedDelivery(delivery, data_lines, error=(str(error), error.row, error.field))
+    return PreparedDelivery(delivery, data_lines, rows, tuple(read.problems + checked.problems), read.rows_read,
+                            tuple(read.notes))
+
+
+def load_prepared(prepared: PreparedDelivery, contract: Contract, con: duckdb.DuckDBPyConnection,
+                  run_id: str) -> DeliveryOutcome:
+    """Write a prepared file to the warehouse, unless its bytes were loaded before under another name."""
+    ensure_tables(con, contract)
+    duplicate = earlier_copy(con, prepared.delivery)
+    error = (str(duplicate), None, None) if duplicate is not None else prepared.error
+    if error is not None:
+        message, row, field = error
+        log.error("delivery rejected: %s", message)
+        problem = RowProblem(row or 0, field or "(file)", message)
+        return write_delivery(con, contract, prepared.delivery, pd.DataFrame(), [problem], prepared.data_lines,
+                              "rejected", message, run_id)
+    assert prepared.rows is not None
+    problems = list(prepared.problems)
+    name = prepared.delivery.file_name
+    for problem in problems[:20]:
+        log.warning("%s, row %s, field %r: %s", name, problem.row, problem.field, problem.reason)
+    if len(problems) > 20:
+        log.warning("%s: %d more problems, see meta.quarantine", name, len(problems) - 20)
+    message = "; ".join(prepared.notes) or "ok"
+    return write_delivery(con, contract, prepared.delivery, prepared.rows, problems, prepared.rows_read, "loaded",
+                          message, run_id)
+
+
 def ingest_file(
     path: Path,
     city: str,
@@ -97,31 +159,5 @@ def ingest_file(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
 ) -> DeliveryOutcome:
-    data = path.read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
-    delivery = Delivery(
-        delivery_id=f"{contract.agency}-{city}-{month}-{sha256[:12]}",
-        agency=contract.agency, city=city, month=month, file_name=path.name, sha256=sha256,
-        size_bytes=len(data),
-    )
-    ensure_tables(con, contract)
-    try:
-        duplicate = earlier_copy(con, delivery)
-        if duplicate is not None:
-            raise duplicate
-        read = read_delivery(path, contract)
-        checked = check_rows(read.rows, contract, month_end(month))
-        rows = raw_rows(checked, contract, encoder, city)
-    except DeliveryError as error:
-        log.error("delivery rejected: %s", error)
-        problem = RowProblem(error.row or 0, error.field or "(file)", str(error))
-        rows_read = _line_count(data) if contract.file.format == "csv" else 0
-        return write_delivery(con, contract, delivery, pd.DataFrame(), [problem], rows_read, "rejected",
-                              str(error), run_id)
-    problems = read.problems + checked.problems
-    for problem in problems[:20]:
-        log.warning("%s, row %s, field %r: %s", path.name, problem.row, problem.field, problem.reason)
-    if len(problems) > 20:
-        log.warning("%s: %d more problems, see meta.quarantine", path.name, len(problems) - 20)
-    message = "; ".join(read.notes) or "ok"
-    return write_delivery(con, contract, delivery, rows, problems, read.rows_read, "loaded", message, run_id)
+    """Ingest one file in this process: prepare it, then load it."""
+    return load_prepared(prepare_file(path, city, month, contract, encoder), contract, con, run_id)
