@@ -348,7 +348,7 @@ def _cell_text(value: object) -> str:
 
 def _workbook_problem(exc: Exception) -> str:
     """What went wrong, without the library's message: it may quote a cell, and a cell may hold a name."""
-    from python_calamine import PasswordError, XmlError, ZipError
+    from python_calamine import CalamineError, PasswordError, XmlError, ZipError
 
     if isinstance(exc, zipfile.BadZipFile | ZipError):
         return "not a zip archive: a renamed file of another type, or a transfer that broke off"
@@ -356,14 +356,29 @@ def _workbook_problem(exc: Exception) -> str:
         return "the workbook is password-protected"
     if isinstance(exc, XmlError):
         return "a part of the workbook is damaged"
-    if isinstance(exc, KeyError):
-        return "a part of the workbook is missing"
+    if isinstance(exc, KeyError | CalamineError):
+        return "a part of the workbook is missing or damaged"
     return f"{type(exc).__name__} while reading the sheet"
 
 
-def _read_xlsx(path: Path, contract: Contract) -> ReadResult:
-    """Read the contract's sheet with calamine (Rust: a city's monthly workbook at a million persons in 19 ms
-    instead of openpyxl's 247 ms). Cells come as Python values: dates as dates, numbers as int or float."""
+_ERROR_CELL = re.compile(rb"""<c\b[^>]*\bt=["']e["']""")
+
+
+def _has_error_cells(path: Path) -> bool:
+    """Whether a worksheet holds an error cell (#N/A, #DIV/0!, ...), which calamine reads as empty.
+
+    Such a workbook is read with openpyxl, which gives the error's text, so that the checks see what
+    the agency's export holds. A workbook that cannot be opened as a zip is left to calamine to refuse.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(_ERROR_CELL.search(archive.read(info)) for info in archive.infolist()
+                       if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"))
+    except Exception:  # a damaged archive: the reader below reports it
+        return False
+
+
+def _calamine_cells(path: Path, sheet_name: str | None) -> list[list[object]]:
     from python_calamine import CalamineWorkbook
 
     name = path.name
@@ -373,20 +388,11 @@ def _read_xlsx(path: Path, contract: Contract) -> ReadResult:
         raise DeliveryError(name, f"not a readable XLSX workbook ({_workbook_problem(exc)}); ask the agency to "
                             "send it again") from exc
     try:
-        sheet_name = contract.file.sheet
         if sheet_name and sheet_name not in workbook.sheet_names:
             raise DeliveryError(name, f"sheet {sheet_name!r} not found (sheets: {', '.join(workbook.sheet_names)})")
         sheet = workbook.get_sheet_by_name(sheet_name) if sheet_name else workbook.get_sheet_by_index(0)
         # Keep empty leading rows and columns, so that a list index is the sheet's row and column
-        cells = sheet.to_python(skip_empty_area=False)
-        if not cells:
-            raise DeliveryError(name, "the sheet is empty (no header row)")
-        header = [_cell_text(h) for h in cells[0]]
-        while header and header[-1] == "":
-            header.pop()
-        notes = _check_header(name, header, contract)
-        positions = [header.index(c) for c in contract.column_names]
-        records = [[_cell_text(row[i]) if i < len(row) else "" for i in positions] for row in cells[1:]]
+        return sheet.to_python(skip_empty_area=False)
     except DeliveryError:
         raise
     except Exception as exc:  # a damaged sheet part fails only when it is read
@@ -394,6 +400,45 @@ def _read_xlsx(path: Path, contract: Contract) -> ReadResult:
                             "send it again") from exc
     finally:
         workbook.close()
+
+
+def _openpyxl_cells(path: Path, sheet_name: str | None) -> list[list[object]]:
+    from openpyxl import load_workbook
+
+    name = path.name
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken zip or sheet
+        raise DeliveryError(name, f"not a readable XLSX workbook ({_workbook_problem(exc)}); ask the agency to "
+                            "send it again") from exc
+    try:
+        if sheet_name and sheet_name not in workbook.sheetnames:
+            raise DeliveryError(name, f"sheet {sheet_name!r} not found (sheets: {', '.join(workbook.sheetnames)})")
+        sheet = workbook[sheet_name] if sheet_name else workbook.active
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    except DeliveryError:
+        raise
+    except Exception as exc:  # the sheet's XML is read lazily: a damaged part fails only here
+        raise DeliveryError(name, f"the workbook cannot be read ({_workbook_problem(exc)}); ask the agency to "
+                            "send it again") from exc
+    finally:
+        workbook.close()
+
+
+def _read_xlsx(path: Path, contract: Contract) -> ReadResult:
+    """Read the contract's sheet with calamine (Rust: a city's monthly workbook at a million persons in 19 ms
+    instead of openpyxl's 247 ms), or with openpyxl when the sheet holds error cells (``_has_error_cells``).
+    Cells come as Python values: dates as dates, numbers as int or float."""
+    name = path.name
+    cells = (_openpyxl_cells if _has_error_cells(path) else _calamine_cells)(path, contract.file.sheet)
+    if not cells:
+        raise DeliveryError(name, "the sheet is empty (no header row)")
+    header = [_cell_text(h) for h in cells[0]]
+    while header and header[-1] == "":
+        header.pop()
+    notes = _check_header(name, header, contract)
+    positions = [header.index(c) for c in contract.column_names]
+    records = [[_cell_text(row[i]) if i < len(row) else "" for i in positions] for row in cells[1:]]
     frame = pd.DataFrame(records, columns=contract.column_names, dtype="object")
     frame["source_row"] = range(2, len(records) + 2)
     # Spreadsheets often carry formatted but empty rows at the end: not data rows.

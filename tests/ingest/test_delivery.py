@@ -168,3 +168,26 @@ def test_youth_office_spreadsheet_with_date_cells_and_text_placeholders_loads(tm
     got = con.execute("select birth_year, birth_date_precision, help_type, unaccompanied, end_date "
                       "from raw.jugendamt__cases order by source_row").fetchall()
     assert got == [(2000, "day", "INOBHUTNAHME", True, None), (2001, "year", "HZE", True, dt.date(2016, 3, 1))]
+
+
+def test_formula_error_cells_reach_the_row_checks_as_their_text_not_as_empty_cells(tmp_path, con, encoder):
+    """calamine reads an error cell (#N/A) as empty; such a workbook is read with openpyxl instead, so that a
+    row of errors is counted and checked, and an error in a coded field is quarantined as what it is."""
+    folder = tmp_path / "jugendamt" / "2016-03"
+    folder.mkdir(parents=True)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Faelle"
+    columns = ["Fall-Nr", "Lfd-Nr", "Name", "Vorname", "Geb.-Datum", "Geschl.", "Staatsang.", "AZR", "Stadtteil",
+               "Hilfeart", "Beginn", "Ende", "umF", "Anschluss"]
+    sheet.append(columns)
+    sheet.append(["JA-W-1", 1, "Haidari", "Ali", dt.datetime(2000, 5, 1), "m", "Afghanistan", None, "Elberfeld",
+                  "#N/A", dt.datetime(2016, 1, 3), None, "ja", None])
+    sheet.append(["#N/A"] * len(columns))
+    assert sheet["J2"].data_type == "e"  # an error cell, as Excel writes one
+    path = folder / "JA_Faelle_Wuppertal_2016_03.xlsx"
+    workbook.save(path)
+    outcome = ingest_file(path, "wuppertal", "2016-03", all_contracts()["jugendamt"], encoder, con, "t")
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (2, 0, 2)
+    reasons = dict(con.execute("select field, reason from meta.quarantine where source_row = 2").fetchall())
+    assert reasons == {"Hilfeart": "unknown code (allowed: INOBHUTNAHME, VORMUNDSCHAFT, HZE, HJV)"}
