@@ -89,7 +89,7 @@ def earlier_copy(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> Delivery
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds a DataFrame: no field-wise equality
 class PreparedDelivery:
     """A file read, checked and pseudonymised, not yet written: what a worker process hands back.
 

@@ -8,7 +8,8 @@ own transaction (``load_prepared``), as it did before. The warehouse therefore s
 sequence of deliveries, and only the asset's process ever opens it.
 
 Workers are started with ``spawn`` (a fork of a process running Dagster and DuckDB threads is not safe)
-and receive the pseudonymisation key in memory through their start arguments. Each has its own encoder,
+and receive the pseudonymisation key in memory through their start arguments. They end with the run's
+process, even when it is killed (``_exit_with_parent``). Each has its own encoder,
 so encodings remembered across files (``Encoder``) are remembered per worker. A run with fewer than
 ``MIN_FILES_FOR_WORKERS`` files, or one worker, prepares in the asset's process.
 """
@@ -18,6 +19,8 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -29,17 +32,28 @@ from pipelines.ingest.encodings import Encoder
 from pipelines.ingest.keys import PseudonymKey
 
 WORKERS_ENV = "INTEGRATION_INGEST_WORKERS"
-# Starting a worker (a fresh interpreter importing pandas and the ingest code) takes about half a second.
+# Starting a worker (a fresh interpreter importing pandas and the ingest code) takes about half a second;
+# 0.8 s under ``python -m pipelines.runner``, because ``spawn`` imports the main module again.
 MIN_FILES_FOR_WORKERS = 4
 
+PARENT_CHECK_SECONDS = 0.5
+
 _encoder: Encoder | None = None
+
+
+def _usable_cores() -> int:
+    """Cores this process may run on (its affinity, which containers and taskset narrow), not the host's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def worker_count(files: int) -> int:
     """How many worker processes prepare ``files`` files: 1 means none (the asset's process does it)."""
     configured = os.environ.get(WORKERS_ENV, "").strip()
     try:
-        wanted = int(configured) if configured else (os.cpu_count() or 1)
+        wanted = int(configured) if configured else _usable_cores()
     except ValueError as error:
         raise ValueError(f"{WORKERS_ENV} must be a whole number of processes, not {configured!r}") from error
     if files < MIN_FILES_FOR_WORKERS:
@@ -50,6 +64,15 @@ def worker_count(files: int) -> int:
 def _start_worker(secret: bytes, source: str) -> None:
     global _encoder
     _encoder = Encoder(PseudonymKey(secret, source))
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="exit-with-parent", daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker when the run's process is gone (killed, out of memory): it holds the key and the
+    run's encodings, and an orphaned worker waits on its task queue for ever otherwise."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def _prepare_in_worker(path: Path, city: str, month: str, contract: Contract) -> PreparedDelivery:

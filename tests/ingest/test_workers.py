@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from pipelines.config import REPO_ROOT
 from pipelines.ingest.contract import all_contracts
 from pipelines.ingest.delivery import PreparedDelivery
 from pipelines.ingest.encodings import Encoder
@@ -95,3 +99,91 @@ def test_an_ingest_asset_run_with_workers_loads_every_month_in_order(tmp_path: P
     assert [(m, f) for m, f, *_ in register] == delivered  # written in the order of the files
     assert all(status == "loaded" and read == accounted for _, _, status, read, accounted in register)
     assert loaded == sum(read for *_, read, _ in register) > 0  # the synthetic months have no bad rows
+
+
+def _abh_files(tmp_path: Path, count: int) -> list[tuple[Path, str, str]]:
+    good = sorted((BAD / "abh").iterdir())[0]
+    files = []
+    for number in range(count):
+        path = tmp_path / f"ABH_Wuppertal_2016{number + 1:02d}.csv"
+        path.write_bytes(good.read_bytes())
+        files.append((path, "wuppertal", f"2016-{number + 1:02d}"))
+    return files
+
+
+def test_a_failure_in_a_worker_reaches_the_run_after_the_files_before_it(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    files = _abh_files(tmp_path, 5)
+    files[3][0].unlink()  # vanished between listing and reading: not a delivery problem but an error of the run
+    prepared = prepared_files(files, all_contracts()["abh"], KEY, Encoder(KEY))
+    assert [next(prepared).delivery.month for _ in range(3)] == ["2016-01", "2016-02", "2016-03"]
+    with pytest.raises(FileNotFoundError):
+        next(prepared)
+    assert multiprocessing.active_children() == []
+
+
+def test_closing_the_files_early_ends_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    prepared = prepared_files(_abh_files(tmp_path, 6), all_contracts()["abh"], KEY, Encoder(KEY))
+    next(prepared)
+    assert len(multiprocessing.active_children()) == 2
+    prepared.close()  # what happens when loading a file fails in the run's process
+    assert multiprocessing.active_children() == []
+
+
+ORPHAN_SCRIPT = """
+import multiprocessing, os, sys, time
+from pathlib import Path
+from pipelines.ingest.contract import all_contracts
+from pipelines.ingest.encodings import Encoder
+from pipelines.ingest.keys import PseudonymKey
+from pipelines.ingest.workers import prepared_files
+
+if __name__ == "__main__":
+    key = PseudonymKey(b"o" * 40, source="test")
+    files = [(Path(p), "wuppertal", f"2016-{i + 1:02d}") for i, p in enumerate(sys.argv[1:])]
+    prepared = prepared_files(files, all_contracts()["abh"], key, Encoder(key))
+    next(prepared)
+    print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
+    time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status waits to be collected
+
+
+def test_workers_end_when_the_run_process_is_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A killed run (SIGKILL, out of memory) runs no clean-up; its workers, which hold the key, must end too."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from pipelines.ingest.workers import PARENT_CHECK_SECONDS
+
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    script = tmp_path / "run.py"
+    script.write_text(ORPHAN_SCRIPT)
+    files = [str(path) for path, _, _ in _abh_files(tmp_path, 6)]
+    run = subprocess.Popen([sys.executable, str(script), *files], stdout=subprocess.PIPE, text=True,
+                           start_new_session=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    try:
+        workers = [int(pid) for pid in run.stdout.readline().split()]
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+        run.send_signal(signal.SIGKILL)  # the run's process only, not its process group
+        run.wait()
+        deadline = time.monotonic() + 20 * PARENT_CHECK_SECONDS + 5
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        run.kill()
+        for pid in workers if "workers" in locals() else []:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
