@@ -26,10 +26,26 @@ def test_the_dbt_resource_reports_the_version_of_the_executable_it_runs():
     assert str(resource._cli_version) == installed.group(1)
 
 
+def test_another_dbt_executable_is_asked_for_its_version(tmp_path: Path):
+    other = tmp_path / "dbt"
+    other.write_text("#!/bin/sh\necho 'Core:'\necho '  - installed: 9.8.7'\n")
+    other.chmod(0o755)
+    resource = ProjectDbtCliResource(project_dir=str(DBT_PROJECT_DIR), dbt_executable=str(other))
+    assert str(resource._cli_version) == "9.8.7"
+
+
+def test_the_methods_the_dbt_resource_replaces_still_exist_in_dagster_dbt():
+    """Should an upgrade rename them, the overrides would silently stop taking effect."""
+    from dagster_dbt import DbtCliResource
+
+    for name in ("_cli_version", "_initialize_dbt_core_adapter"):
+        assert name in vars(DbtCliResource) and name in vars(ProjectDbtCliResource), name
+
+
 def test_every_dbt_build_of_the_pipeline_reuses_the_parsed_project_and_writes_into_the_data_folder(pipeline_city):
     build = next(r for r in dg.DagsterInstance.get().get_runs() if r.job_name == "build_job")
-    invocations = sorted((pipeline_city.data_dir / "dbt" / "target" / "runs").glob(f"*-{build.run_id}"))
-    assert [p.name.removesuffix(f"-{build.run_id}") for p in invocations] == ["dbt_post_linkage", "dbt_pre_linkage"]
+    invocations = sorted((pipeline_city.data_dir / "dbt" / "target" / "runs").glob(f"*-{build.run_id}-*"))
+    assert [p.name.split(f"-{build.run_id}")[0] for p in invocations] == ["dbt_post_linkage", "dbt_pre_linkage"]
     for folder in invocations:
         log = (folder / "dbt.log").read_text()
         assert "skipping partial parsing" in log and "Starting full parse" not in log, folder.name

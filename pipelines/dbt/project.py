@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -58,8 +59,8 @@ def invocation_target(project: DbtProject, name: str, run_id: str) -> Path:
     receives the project's parse state, and only the newest ``KEPT_INVOCATIONS`` folders are kept.
     """
     runs = data_paths().dbt_target / "runs"
-    target = runs / f"{name}-{run_id}"
-    target.mkdir(parents=True, exist_ok=True)
+    target = runs / f"{name}-{run_id}-{uuid.uuid4().hex[:7]}"  # a retried step gets a fresh folder too
+    target.mkdir(parents=True)
     parsed = Path(project.target_path) / "partial_parse.msgpack"
     if parsed.exists():
         shutil.copy2(parsed, target / "partial_parse.msgpack")

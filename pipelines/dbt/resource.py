@@ -11,12 +11,15 @@ Before every ``dbt build``, dagster-dbt's ``DbtCliResource.cli`` does two things
   not ask for.
 
 Our executable is the ``dbt`` of this virtual environment (``definitions.py``), so its version is the
-installed dbt-core package's, and the adapter is left out. Both are private methods of dagster-dbt
-(pinned in pyproject.toml); should an upgrade rename them, these overrides stop taking effect and
-nothing else changes. ``tests/test_dbt_invocation.py`` pins that the version is the executable's.
+installed dbt-core package's (another executable is still asked), and the adapter is left out. Both
+are private methods of dagster-dbt (pinned in pyproject.toml); should an upgrade rename them, these
+overrides stop taking effect and nothing else changes, and ``tests/test_dbt_invocation.py`` fails. It
+also pins that the version is the executable's.
 """
 
+import sys
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from dagster_dbt import DbtCliResource
@@ -28,6 +31,8 @@ class ProjectDbtCliResource(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).resolve() != Path(sys.executable).with_name("dbt").resolve():
+            return super()._cli_version  # another dbt: ask it
         from dbt.__version__ import version as installed
 
         return version.parse(installed)
