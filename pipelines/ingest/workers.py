@@ -61,10 +61,11 @@ def worker_count(files: int) -> int:
     return max(1, min(wanted, files))
 
 
-def _start_worker(secret: bytes, source: str) -> None:
+def _start_worker(secret: bytes, source: str, parent: int) -> None:
     global _encoder
     _encoder = Encoder(PseudonymKey(secret, source))
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="exit-with-parent", daemon=True).start()
+    # The parent's id comes from the parent: should it die before this runs, getppid() is no longer its id
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="exit-with-parent", daemon=True).start()
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -93,7 +94,7 @@ def prepared_files(files: list[tuple[Path, str, str]], contract: Contract, key: 
             yield prepare_file(path, city, month, contract, encoder)
         return
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(key.secret, key.source))
+                               initializer=_start_worker, initargs=(key.secret, key.source, os.getpid()))
     try:
         queue = iter(files)
         pending: deque[Future[PreparedDelivery]] = deque(
