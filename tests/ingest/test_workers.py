@@ -173,6 +173,7 @@ def test_workers_end_when_the_run_process_is_killed(tmp_path: Path, monkeypatch:
     files = [str(path) for path, _, _ in _abh_files(tmp_path, 6)]
     run = subprocess.Popen([sys.executable, str(script), *files], stdout=subprocess.PIPE, text=True,
                            start_new_session=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    workers: list[int] = []
     try:
         workers = [int(pid) for pid in run.stdout.readline().split()]
         assert len(workers) == 2 and all(_alive(pid) for pid in workers)
@@ -184,6 +185,6 @@ def test_workers_end_when_the_run_process_is_killed(tmp_path: Path, monkeypatch:
         assert not any(_alive(pid) for pid in workers)
     finally:
         run.kill()
-        for pid in workers if "workers" in locals() else []:
+        for pid in workers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
