@@ -41,7 +41,7 @@ test: setup lint
 	$(BIN)/python -m pytest -q tests
 
 ui: setup
-	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m pipelines.dagster_instance
 	INTEGRATION_PSEUDONYM_KEY_FILE=$${INTEGRATION_PSEUDONYM_KEY_FILE:-$(INTEGRATION_DATA_DIR)/keys/pseudonymisation.key} \
 		$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 

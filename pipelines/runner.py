@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from pipelines.config import data_paths
+from pipelines.dagster_instance import ensure_instance_config
 from pipelines.ingest.contract import all_contracts
 from pipelines.ingest.partitions import delivery_months
 from pipelines.runlock import RunLockedError, run_lock
@@ -35,8 +37,9 @@ def landed_months() -> list[str]:
 
 
 def instance() -> dg.DagsterInstance:
+    """The instance under ``$DAGSTER_HOME`` (default: the data folder's), configured on first use."""
     home = os.environ.setdefault("DAGSTER_HOME", str(data_paths().dagster_home))
-    os.makedirs(home, exist_ok=True)
+    ensure_instance_config(Path(home))
     return dg.DagsterInstance.get()
 
 
