@@ -510,10 +510,9 @@ class _Model:
         for columns, null in parts:
             if null.shape[1] == 0:
                 continue
-            block = rest_by_column[:, columns]
-            touched = np.unique(block.indices)
+            touched, block = _column_block(rest_by_column, columns)
             if len(touched):
-                moved = np.abs(block.tocsr()[touched] @ null).max(axis=1) > 1e-8
+                moved = np.abs(block @ null).max(axis=1) > 1e-8
                 moves[touched[moved]] = True
         determined[self._implicit_vars[unknown_implicit]] = ~free_touch & ~moves
         return determined
@@ -594,6 +593,25 @@ class _Model:
             out[column] = out[column].astype("Float64" if column in spec.measures else "Int64").mask(mask)
             out[f"{column}{SUPPRESSED_SUFFIX}"] = mask
         return out
+
+
+def _column_block(by_column: sp.csc_matrix, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows with an entry in ``columns``, and those rows over ``columns`` as a dense array.
+
+    The same as ``by_column[:, columns].tocsr()[touched]``, read straight from the compressed columns:
+    an audit asks this once per independent part of the unknown cells (tens of thousands of times in
+    one release), and scipy's slicing costs far more per call than the few entries it returns.
+    """
+    starts, ends = by_column.indptr[columns], by_column.indptr[columns + 1]
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, len(columns)))
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+    touched, row_position = np.unique(by_column.indices[offsets], return_inverse=True)
+    block = np.zeros((len(touched), len(columns)))
+    np.add.at(block, (row_position, np.repeat(np.arange(len(columns)), lengths)), by_column.data[offsets])
+    return touched, block
 
 
 def _determined_columns(matrix: sp.csr_matrix, col_ids: np.ndarray, row_ids: np.ndarray,
