@@ -37,6 +37,7 @@ from splink.clustering import cluster_pairwise_predictions_at_threshold
 from pipelines.config import data_paths
 from pipelines.linkage.model import (
     BLOCK_KEYS,
+    BLOOM_COLUMNS,
     CROSSED_KEYS,
     DETERMINISTIC_RULES,
     FREQUENT_NAME_SHARE,
@@ -46,6 +47,7 @@ from pipelines.linkage.model import (
     REVIEW_FLOOR,
     TRAINING_BLOCKS,
     block_key_sql,
+    bloom_words_sql,
     crossed_keys_sql,
     settings,
 )
@@ -383,10 +385,11 @@ def _workspace() -> duckdb.DuckDBPyConnection:
 
 def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table) -> int:
     con.register("identities_arrow", identities)
-    # Bloom filters travel as '0101...' text (Arrow has no bit-string type) and become BIT again here.
-    con.execute("""create table identities as select * replace (
+    # Bloom filters travel as '0101...' text (Arrow has no bit-string type) and become BIT again here. The
+    # comparisons read them as 64-bit words (model.dice); the BIT columns stay for models saved before that.
+    con.execute(f"""create table identities as select * replace (
         family_name_bloom::varchar::bit as family_name_bloom, given_name_bloom::varchar::bit as given_name_bloom,
-        azr_bloom::varchar::bit as azr_bloom)
+        azr_bloom::varchar::bit as azr_bloom), {', '.join(bloom_words_sql(c) for c in BLOOM_COLUMNS)}
         from identities_arrow""")
     con.unregister("identities_arrow")
     con.execute(f"""alter table identities add column family_name_frequent boolean;
