@@ -47,8 +47,8 @@ from watchdog.observers import Observer
 KEPT_ENGINES = 16  # open databases per process: the running job's shard, the index, and a few the UI reads
 
 CONFIG_FILE = "dagster.yaml"
-CONFIG = """\
-# Written by the pipeline (pipelines/dagster_instance.py) because this folder had no dagster.yaml.
+MARKER = "# Written by the pipeline (pipelines/dagster_instance.py)"
+CONFIG = MARKER + """ because this folder had no dagster.yaml.
 # The event log is Dagster's SQLite event log, with its connections kept open: same files, faster.
 # Replace this file to configure the instance otherwise; the pipeline never overwrites it.
 event_log_storage:
@@ -60,14 +60,19 @@ event_log_storage:
 
 
 def ensure_instance_config(home: Path) -> Path:
-    """Create ``home`` and, if it has no ``dagster.yaml``, one that selects the pooled event log."""
+    """Create ``home`` and, if it has no ``dagster.yaml``, one that selects the pooled event log.
+
+    A file the pipeline wrote (it starts with ``MARKER``) is written again when the folder has moved, since
+    it names the event log's folder by its absolute path; any other ``dagster.yaml`` is left alone.
+    """
     home.mkdir(parents=True, exist_ok=True)
     config = home / CONFIG_FILE
-    if not config.exists():
-        # Dagster's default place for the event log, so that runs stored before keep showing.
-        base_dir = (home / "history" / "runs").resolve()
+    # Dagster's default place for the event log, so that runs stored before keep showing.
+    wanted = CONFIG.format(base_dir=(home / "history" / "runs").resolve())
+    present = config.read_text(encoding="utf-8") if config.exists() else None
+    if present is None or (present.startswith(MARKER) and present != wanted):
         tmp = config.with_suffix(".yaml.tmp")
-        tmp.write_text(CONFIG.format(base_dir=base_dir), encoding="utf-8")
+        tmp.write_text(wanted, encoding="utf-8")
         tmp.replace(config)
     return config
 

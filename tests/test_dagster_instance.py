@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 import uuid
@@ -37,7 +38,7 @@ def counted_is_positive() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=True)
 
 
-def test_the_config_selects_the_pooled_event_log_in_dagsters_own_folders_and_is_never_overwritten(
+def test_the_config_selects_the_pooled_event_log_in_dagsters_own_folders_and_leaves_an_operators_file_alone(
         tmp_path: Path) -> None:
     home = tmp_path / "dagster"
     config = ensure_instance_config(home)
@@ -45,6 +46,10 @@ def test_the_config_selects_the_pooled_event_log_in_dagsters_own_folders_and_is_
         storage = instance.event_log_storage
         assert type(storage) is PooledSqliteEventLogStorage
         assert Path(storage._base_dir) == home / "history" / "runs"  # where Dagster's default keeps it
+    moved = tmp_path / "moved" / "dagster"
+    shutil.copytree(home, moved)
+    with dg.DagsterInstance.from_config(str(ensure_instance_config(moved).parent)) as instance:
+        assert Path(instance.event_log_storage._base_dir) == moved / "history" / "runs"  # follows the folder
     config.write_text("# the operator's own\n", encoding="utf-8")
     ensure_instance_config(home)
     assert config.read_text(encoding="utf-8") == "# the operator's own\n"
