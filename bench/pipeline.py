@@ -16,11 +16,11 @@ what the Dagster UI shows: *ingest* (the three raw assets: read, validate, pseud
 dbt build), *checks* (every Great Expectations and reconciliation asset check), *publish* (the release
 asset). The wall time is that of the two Dagster runs (ingest, build) in the process, without the
 interpreter's start; it includes loading the code location (``load_s``, also reported on its own: the
-imports, and in the full run's fresh data folder dbt's first parse of the project). Generation, the full
-run and the incremental month each run in a process of their own; the peak memory of each is that
-process's peak resident set size (``wait4``), which includes the dbt subprocesses it waited for. Within
-the runs, a sampler thread reads the process tree's resident memory five times a second, which attributes
-the peak to stages (``stage_peak_mb``).
+imports of the code location's modules beyond Dagster, and in the full run's fresh data folder dbt's first
+parse of the project). Generation, the full run and the incremental month each run in a process of their
+own; the peak memory of each is that process's peak resident set size (``wait4``), which includes the dbt
+subprocesses it waited for. Within the runs, a sampler thread reads the process tree's resident memory
+five times a second, which attributes the peak to stages (``stage_peak_mb``).
 
 Results go to ``bench/results/pipeline-<UTC timestamp>.json``, with the medians over the repetitions
 and the ratios between consecutive sizes; ``--markdown`` also prints the table for docs/performance.md.

@@ -19,13 +19,16 @@ Because a kept connection defers the checkpoint, new events first land in the ``
 the ``.db`` file that Dagster's log watcher (live run logs in the UI) waits on; the watcher here also
 follows the ``-wal`` file.
 
-``ensure_instance_config`` writes a ``dagster.yaml`` that selects this storage, only where none exists:
-an operator's own configuration (Postgres, say) is never touched.
+``ensure_instance_config`` writes a ``dagster.yaml`` that selects this storage where none exists (and
+rewrites its own, unedited, when the folder has moved): an operator's own configuration (Postgres, say)
+is never touched.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -33,6 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
@@ -50,7 +54,7 @@ CONFIG_FILE = "dagster.yaml"
 MARKER = "# Written by the pipeline (pipelines/dagster_instance.py)"
 CONFIG = MARKER + """ because this folder had no dagster.yaml.
 # The event log is Dagster's SQLite event log, with its connections kept open: same files, faster.
-# Replace this file to configure the instance otherwise; the pipeline never overwrites it.
+# Replace or edit this file to configure the instance otherwise; the pipeline then leaves it alone.
 event_log_storage:
   module: pipelines.dagster_instance
   class: PooledSqliteEventLogStorage
@@ -59,21 +63,32 @@ event_log_storage:
 """
 
 
+def _config_text(base_dir: str) -> str:
+    return CONFIG.format(base_dir=json.dumps(base_dir))  # a JSON string is a YAML string: any path, quoted
+
+
 def ensure_instance_config(home: Path) -> Path:
     """Create ``home`` and, if it has no ``dagster.yaml``, one that selects the pooled event log.
 
-    A file the pipeline wrote (it starts with ``MARKER``) is written again when the folder has moved, since
-    it names the event log's folder by its absolute path; any other ``dagster.yaml`` is left alone.
+    The file names the event log's folder by its absolute path, so a file the pipeline wrote and nobody
+    edited is written again when the folder has moved. Any other ``dagster.yaml`` is left alone.
     """
     home.mkdir(parents=True, exist_ok=True)
     config = home / CONFIG_FILE
     # Dagster's default place for the event log, so that runs stored before keep showing.
-    wanted = CONFIG.format(base_dir=(home / "history" / "runs").resolve())
+    wanted = _config_text(str((home / "history" / "runs").resolve()))
     present = config.read_text(encoding="utf-8") if config.exists() else None
-    if present is None or (present.startswith(MARKER) and present != wanted):
-        tmp = config.with_suffix(".yaml.tmp")
-        tmp.write_text(wanted, encoding="utf-8")
-        tmp.replace(config)
+    if present is not None:
+        try:
+            written_for = yaml.safe_load(present)["event_log_storage"]["config"]["base_dir"]
+        except (yaml.YAMLError, KeyError, TypeError):
+            return config
+        if present == wanted or present != _config_text(str(written_for)):
+            return config  # current, or not (or no longer) the pipeline's own
+    descriptor, tmp = tempfile.mkstemp(prefix=".dagster-", suffix=".yaml", dir=home)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(wanted)
+    os.replace(tmp, config)
     return config
 
 
@@ -139,12 +154,21 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         watchdog = _WalAwareWatchdog(self, run_id, callback, cursor)
         self._watchers[run_id][callback] = (watchdog, self._obs.schedule(watchdog, self._base_dir, recursive=True))
 
-    def dispose(self) -> None:
+    def _close_engines(self) -> None:
         with self._db_lock:
+            inherited = self._engines_pid != os.getpid()  # a forked child must not close its parent's
             for engine in self._engines.values():
-                engine.dispose()
+                engine.dispose(close=not inherited)
             self._engines.clear()
-        super().dispose()
+
+    def wipe(self) -> None:
+        # Dagster deletes the databases' files: kept connections would go on writing to deleted files.
+        self._close_engines()
+        super().wipe()
+
+    def dispose(self) -> None:
+        super().dispose()  # stop the watchers first, so that none opens a connection after this
+        self._close_engines()
 
 
 class _WalAwareWatchdog(SqliteEventLogStorageWatchdog):

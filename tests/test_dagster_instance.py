@@ -40,19 +40,26 @@ def counted_is_positive() -> dg.AssetCheckResult:
 
 def test_the_config_selects_the_pooled_event_log_in_dagsters_own_folders_and_leaves_an_operators_file_alone(
         tmp_path: Path) -> None:
-    home = tmp_path / "dagster"
+    home = tmp_path / "run #2: city" / "dagster"  # a comment sign and a colon: the path must stay one YAML string
     config = ensure_instance_config(home)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         storage = instance.event_log_storage
         assert type(storage) is PooledSqliteEventLogStorage
-        assert Path(storage._base_dir) == home / "history" / "runs"  # where Dagster's default keeps it
+        assert Path(storage._base_dir) == (home / "history" / "runs").resolve()  # where Dagster's default keeps it
     moved = tmp_path / "moved" / "dagster"
     shutil.copytree(home, moved)
     with dg.DagsterInstance.from_config(str(ensure_instance_config(moved).parent)) as instance:
-        assert Path(instance.event_log_storage._base_dir) == moved / "history" / "runs"  # follows the folder
+        assert Path(instance.event_log_storage._base_dir) == (moved / "history" / "runs").resolve()  # followed
+    edited = config.read_text(encoding="utf-8") + "telemetry:\n  enabled: false\n"
+    config.write_text(edited, encoding="utf-8")
+    shutil.move(home, tmp_path / "elsewhere")
+    shutil.copytree(tmp_path / "elsewhere", home)
+    ensure_instance_config(tmp_path / "elsewhere")
+    assert (tmp_path / "elsewhere" / "dagster.yaml").read_text(encoding="utf-8") == edited  # edited: left alone
     config.write_text("# the operator's own\n", encoding="utf-8")
     ensure_instance_config(home)
     assert config.read_text(encoding="utf-8") == "# the operator's own\n"
+    assert [p.name for p in home.iterdir() if p.name.startswith(".dagster-")] == []  # no temporary file left
 
 
 def test_a_run_stored_through_kept_connections_reads_the_same_with_dagsters_own_storage(tmp_path: Path) -> None:
@@ -122,9 +129,21 @@ def test_only_the_newest_databases_keep_an_open_connection(tmp_path: Path, monke
     assert not storage._engines
 
 
+def test_a_wipe_closes_the_kept_connections_so_later_events_land_in_the_new_files(tmp_path: Path) -> None:
+    storage = PooledSqliteEventLogStorage(str(tmp_path / "runs"))
+    run_id = str(uuid.uuid4())
+    storage.store_event(_log_entry(run_id, "before"))
+    storage.wipe()
+    assert run_id not in storage._engines  # (Dagster's wipe sets the index up again, on a new file)
+    storage.store_event(_log_entry(run_id, "after"))
+    fresh = SqliteEventLogStorage(str(tmp_path / "runs"))
+    assert [e.user_message for e in fresh.get_logs_for_run(run_id)] == ["after"]
+    storage.dispose()
+
+
 def test_dagsters_sqlite_event_log_still_has_what_the_pooled_storage_replaces(tmp_path: Path) -> None:
     """The pooled storage overrides ``_connect`` and ``watch`` of the pinned Dagster; a rename must fail here."""
-    for name in ("_connect", "_initdb", "conn_string_for_shard", "path_for_shard", "watch", "end_watch"):
+    for name in ("_connect", "_initdb", "conn_string_for_shard", "path_for_shard", "watch", "end_watch", "wipe"):
         assert callable(getattr(SqliteEventLogStorage, name, None)), name
     plain = SqliteEventLogStorage(str(tmp_path / "runs"))
     for name in ("_db_lock", "_initialized_dbs", "_watchers", "_obs", "_base_dir"):
