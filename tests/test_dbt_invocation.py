@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,12 +12,12 @@ import dagster as dg
 import pytest
 
 from pipelines.config import DBT_PROJECT_DIR
-from pipelines.dbt.project import KEPT_INVOCATIONS, invocation_target
+from pipelines.dbt.project import KEPT_INVOCATIONS, VENV_DBT, invocation_target
 from pipelines.dbt.resource import ProjectDbtCliResource
 
 
 def test_the_dbt_resource_reports_the_version_of_the_executable_it_runs():
-    dbt = Path(sys.executable).with_name("dbt")
+    dbt = VENV_DBT
     printed = subprocess.run([str(dbt), "--version"], capture_output=True, text=True, check=True).stdout
     installed = re.search(r"installed:\s*(\d+\.\d+\.\d+)", printed)
     assert installed is not None, printed

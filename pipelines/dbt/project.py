@@ -13,6 +13,9 @@ from dagster_dbt import DbtProject
 
 from pipelines.config import DBT_PROJECT_DIR, data_paths
 
+# The dbt of this virtual environment, whether or not the environment is activated.
+VENV_DBT = Path(sys.executable).with_name("dbt")
+
 
 def dbt_env() -> None:
     """dbt reads the warehouse path and its log folder from the environment."""
@@ -36,9 +39,8 @@ def dbt_project() -> DbtProject:
     manifest = Path(project.manifest_path)
     if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
         target.mkdir(parents=True, exist_ok=True)
-        dbt = Path(sys.executable).with_name("dbt")
         subprocess.run(
-            [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+            [str(VENV_DBT), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
              str(DBT_PROJECT_DIR), "--target-path", str(target)],
             check=True,
         )

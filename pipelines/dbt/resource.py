@@ -17,7 +17,6 @@ overrides stop taking effect and nothing else changes, and ``tests/test_dbt_invo
 also pins that the version is the executable's.
 """
 
-import sys
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,15 @@ from typing import Any
 from dagster_dbt import DbtCliResource
 from packaging import version
 
+from pipelines.dbt.project import VENV_DBT
+
 
 class ProjectDbtCliResource(DbtCliResource):
     """``DbtCliResource`` for the dbt of this environment: no version subprocess, no in-process adapter."""
 
     @cached_property
     def _cli_version(self) -> version.Version:
-        if Path(self.dbt_executable).resolve() != Path(sys.executable).with_name("dbt").resolve():
+        if Path(self.dbt_executable).resolve() != VENV_DBT.resolve():
             return super()._cli_version  # another dbt: ask it
         from dbt.__version__ import version as installed
 
