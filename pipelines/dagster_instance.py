@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,13 +109,20 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def from_config_value(cls, inst_data: Any, config_value: Any) -> PooledSqliteEventLogStorage:
         return cls(inst_data=inst_data, **config_value)
 
+    def _drop_engines(self) -> None:
+        """Forget every kept engine (the caller holds ``_db_lock``); close its connection unless inherited.
+
+        A forked child must neither use nor close its parent's SQLite connections: it opens its own.
+        """
+        inherited = self._engines_pid != os.getpid()
+        for engine in self._engines.values():
+            engine.dispose(close=not inherited)
+        self._engines.clear()
+        self._engines_pid = os.getpid()
+
     def _engine(self, shard: str) -> Engine:
         if self._engines_pid != os.getpid():
-            # A forked child must not share its parent's SQLite connections; it opens its own.
-            for engine in self._engines.values():
-                engine.dispose(close=False)
-            self._engines.clear()
-            self._engines_pid = os.getpid()
+            self._drop_engines()
         engine = self._engines.get(shard)
         if engine is not None:
             self._engines.move_to_end(shard)
@@ -154,21 +160,16 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         watchdog = _WalAwareWatchdog(self, run_id, callback, cursor)
         self._watchers[run_id][callback] = (watchdog, self._obs.schedule(watchdog, self._base_dir, recursive=True))
 
-    def _close_engines(self) -> None:
-        with self._db_lock:
-            inherited = self._engines_pid != os.getpid()  # a forked child must not close its parent's
-            for engine in self._engines.values():
-                engine.dispose(close=not inherited)
-            self._engines.clear()
-
     def wipe(self) -> None:
         # Dagster deletes the databases' files: kept connections would go on writing to deleted files.
-        self._close_engines()
+        with self._db_lock:
+            self._drop_engines()
         super().wipe()
 
     def dispose(self) -> None:
         super().dispose()  # stop the watchers first, so that none opens a connection after this
-        self._close_engines()
+        with self._db_lock:
+            self._drop_engines()
 
 
 class _WalAwareWatchdog(SqliteEventLogStorageWatchdog):
@@ -177,11 +178,11 @@ class _WalAwareWatchdog(SqliteEventLogStorageWatchdog):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._patterns = [self._log_path, f"{self._log_path}-wal"]
-        self._lock = threading.Lock()
 
     def on_modified(self, event: FileSystemEvent) -> None:
-        with self._lock:  # a commit can touch both files; read the new records once at a time
-            self._process_log()
+        # Dagster's handler insists on the .db path. The observer's one thread calls this, so the two
+        # files' events are handled one after the other; the cursor skips what the first already read.
+        self._process_log()
 
 
 if __name__ == "__main__":
