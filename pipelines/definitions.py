@@ -2,6 +2,15 @@
 
 No logic lives here; each stage's folder holds its own assets, checks, sensors and resources.
 """
+# ruff: noqa: E402 - the stages are imported after dbt's parse has been started
+
+from pipelines.dbt.project import parse_in_background
+
+# In a new data folder, or after a model file changed, dbt parses the project in a subprocess (about 6 s
+# in a new folder). Dagster and the stages are imported meanwhile, and Great Expectations (about 2 s),
+# which the checks import anyway: the dbt stage waits for the parse where it needs the manifest.
+if parse_in_background():
+    import great_expectations  # noqa: F401
 
 import dagster as dg
 

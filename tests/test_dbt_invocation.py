@@ -67,3 +67,60 @@ def test_only_the_newest_invocation_folders_are_kept(tmp_path: Path, monkeypatch
         assert (folder / "partial_parse.msgpack").read_bytes() == b"parse state"
     kept = sorted(p.name for p in (tmp_path / "data" / "dbt" / "target" / "runs").iterdir())
     assert kept == sorted(p.name for p in made[-KEPT_INVOCATIONS:])
+
+
+FAKE_DBT = """#!/bin/sh
+# Stands in for `dbt parse`: takes a moment, notes its target folder, writes a manifest there.
+for last in "$@"; do :; done
+sleep 0.3
+echo "$last" >> "{log}"
+exit {status}
+"""
+
+
+def _fake_dbt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: int = 0) -> Path:
+    """A stand-in dbt for the parse (the real one takes seconds; every pipeline city's first load runs it)."""
+    from pipelines.dbt import project as project_module
+
+    log = tmp_path / "parses.log"
+    fake = tmp_path / "dbt"
+    script = FAKE_DBT.format(log=log, status=status)
+    if status == 0:
+        script = script.replace('exit 0', 'echo "{}" > "$last/manifest.json"')
+    fake.write_text(script)
+    fake.chmod(0o755)
+    monkeypatch.setattr(project_module, "VENV_DBT", fake)
+    monkeypatch.setattr(project_module, "_parsing", None)
+    return log
+
+
+def test_a_parse_started_ahead_is_awaited_once_and_a_changed_data_folder_gets_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from pipelines.dbt.project import dbt_project, parse_in_background
+
+    log = _fake_dbt(tmp_path, monkeypatch)
+    first, second = tmp_path / "first", tmp_path / "second"
+    monkeypatch.setenv("INTEGRATION_DATA_DIR", str(first))
+    assert parse_in_background() and parse_in_background()  # running, and not started a second time
+    assert not (first / "dbt" / "target" / "manifest.json").exists()  # it runs in the background
+    assert Path(dbt_project().manifest_path) == first / "dbt" / "target" / "manifest.json"
+    assert Path(dbt_project().manifest_path).exists()
+    assert not parse_in_background()  # current: nothing to parse
+
+    monkeypatch.setenv("INTEGRATION_DATA_DIR", str(second))
+    assert parse_in_background()
+    monkeypatch.setenv("INTEGRATION_DATA_DIR", str(first))  # the folder changed before the parse was awaited
+    dbt_project()
+    monkeypatch.setenv("INTEGRATION_DATA_DIR", str(second))
+    assert Path(dbt_project().manifest_path).exists()
+    assert log.read_text().split() == [str(first / "dbt" / "target"), str(second / "dbt" / "target")]
+
+
+def test_a_failed_background_parse_fails_loading_the_dbt_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from pipelines.dbt.project import dbt_project, parse_in_background
+
+    _fake_dbt(tmp_path, monkeypatch, status=2)
+    monkeypatch.setenv("INTEGRATION_DATA_DIR", str(tmp_path / "data"))
+    assert parse_in_background()
+    with pytest.raises(subprocess.CalledProcessError):
+        dbt_project()

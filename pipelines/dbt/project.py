@@ -8,10 +8,12 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-
-from dagster_dbt import DbtProject
+from typing import TYPE_CHECKING
 
 from pipelines.config import DBT_PROJECT_DIR, data_paths
+
+if TYPE_CHECKING:
+    from dagster_dbt import DbtProject
 
 # The dbt of this virtual environment, whether or not the environment is activated.
 VENV_DBT = Path(sys.executable).with_name("dbt")
@@ -31,20 +33,50 @@ def _newest_source_mtime() -> float:
                 if "target" not in p.parts), default=0.0)
 
 
-def dbt_project() -> DbtProject:
-    """The project with a manifest that is current with the model files (parsed when stale)."""
+def _stale(target: Path) -> bool:
+    manifest = target / "manifest.json"
+    return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime()
+
+
+# The parse started by ``parse_in_background``, with the target folder it writes.
+_parsing: tuple[Path, subprocess.Popen[bytes]] | None = None
+
+
+def parse_in_background() -> bool:
+    """Start dbt's parse of the project when the manifest is missing or older than the model files.
+
+    Returns whether a parse is running. In a new data folder dbt parses the whole project (about 6 s,
+    most of it in the subprocess); ``pipelines/definitions.py`` starts it first and imports the rest of
+    the code location meanwhile. ``dbt_project()`` waits for it.
+    """
+    global _parsing
     dbt_env()
     target = data_paths().dbt_target
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target)
-    manifest = Path(project.manifest_path)
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+    if _parsing is None and _stale(target):
         target.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
+        _parsing = target, subprocess.Popen(
             [str(VENV_DBT), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-             str(DBT_PROJECT_DIR), "--target-path", str(target)],
-            check=True,
-        )
-    return project
+             str(DBT_PROJECT_DIR), "--target-path", str(target)])
+    return _parsing is not None
+
+
+def dbt_project() -> DbtProject:
+    """The project with a manifest that is current with the model files (parsed when stale)."""
+    from dagster_dbt import DbtProject  # a second's import, not needed to start the parse
+
+    global _parsing
+    dbt_env()
+    target = data_paths().dbt_target
+    if _parsing is not None and _parsing[0] != target:
+        _parsing[1].wait()  # started for another data folder: let it finish, then parse this one
+        _parsing = None
+    if parse_in_background():
+        assert _parsing is not None
+        parsing = _parsing[1]
+        _parsing = None
+        if parsing.wait() != 0:
+            raise subprocess.CalledProcessError(parsing.returncode, parsing.args)
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target)
 
 
 KEPT_INVOCATIONS = 12
