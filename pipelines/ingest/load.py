@@ -151,9 +151,10 @@ def write_delivery(
             con.execute("delete from meta.quarantine where agency = ? and city = ? and delivery_month = ?", scope)
             con.execute("update meta.deliveries set superseded = true "
                         "where agency = ? and city = ? and delivery_month = ?", scope)
-        con.register("incoming_quarantine", _scannable(quarantine))
-        con.execute("insert into meta.quarantine select * from incoming_quarantine")
-        con.unregister("incoming_quarantine")
+        if len(quarantine):  # most monthly files have no bad row: nothing to convert and insert
+            con.register("incoming_quarantine", _scannable(quarantine))
+            con.execute("insert into meta.quarantine select * from incoming_quarantine")
+            con.unregister("incoming_quarantine")
         con.execute(
             "insert into meta.deliveries values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [delivery.delivery_id, delivery.agency, delivery.city, delivery.month, delivery.file_name,
