@@ -65,3 +65,38 @@ def test_every_dbt_test_of_a_model_is_an_asset_check_in_dagster(defs):
     assert {"assert_every_event_record_is_linked", "assert_marts_hold_no_identifiers"} <= dbt_tests
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert dbt_tests and not dbt_tests - checks, sorted(dbt_tests - checks)
+
+
+def _mart_column_specs() -> list[tuple[str, str, set[str], list]]:
+    """(model, column, constraint types, data tests) of every column the marts' YAML declares."""
+    import yaml
+
+    from pipelines.config import DBT_PROJECT_DIR
+
+    specs = []
+    for path in sorted((DBT_PROJECT_DIR / "models" / "marts").glob("*.yml")):
+        for model in yaml.safe_load(path.read_text())["models"]:
+            assert model["config"]["contract"]["enforced"], f"{model['name']}: the marts' contracts are enforced"
+            for column in model["columns"]:
+                specs.append((model["name"], column["name"], {c["type"] for c in column.get("constraints", [])},
+                              column.get("data_tests", [])))
+    return specs
+
+
+def test_mart_columns_declared_not_null_are_created_not_null_in_the_warehouse(pipeline_city):
+    """The marts' not_null constraints, not not_null tests, keep nulls out: DuckDB refuses them at the build."""
+    import duckdb
+
+    declared = {(model, column) for model, column, constraints, _ in _mart_column_specs() if "not_null" in constraints}
+    with duckdb.connect(str(pipeline_city.warehouse), read_only=True) as con:
+        not_nullable = set(con.execute("select table_name, column_name from information_schema.columns "
+                                       "where table_schema = 'marts' and is_nullable = 'NO'").fetchall())
+    assert len(declared) > 50
+    assert declared <= not_nullable, f"declared not null but nullable: {sorted(declared - not_nullable)}"
+
+
+def test_no_dbt_test_repeats_a_mart_columns_not_null_constraint():
+    """Such a test cannot fail (the build would have failed first) and cost a query and two events per run."""
+    repeated = [(model, column) for model, column, constraints, tests in _mart_column_specs()
+                if "not_null" in constraints and "not_null" in tests]
+    assert repeated == []
