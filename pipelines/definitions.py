@@ -4,19 +4,22 @@ No logic lives here; each stage's folder holds its own assets, checks, sensors a
 """
 # ruff: noqa: E402 - the stages are imported after dbt's parse has been started
 
+import logging
+
 from pipelines.dbt.project import parse_in_background
 
 # In a new data folder, or after a model file changed, dbt parses the project in a subprocess (about 6 s
-# in a new folder). Dagster and the stages are imported meanwhile, and Great Expectations (about 2 s),
-# which the checks import anyway: the dbt stage waits for the parse where it needs the manifest.
+# in a new folder). Dagster, the other stages and Great Expectations (about 2 s; the checks import it
+# anyway) are imported meanwhile; the dbt stage, imported last, waits for the parse where it needs the
+# manifest. Without a parse, GX is left to the first check, as before.
 if parse_in_background():
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations  # noqa: F401
 
 import dagster as dg
 
 # Modules, not their `defs`: Dagster refuses a module with several Definitions objects in scope.
 from pipelines.alerts import definitions as alerts_stage
-from pipelines.dbt import definitions as dbt_stage
 from pipelines.ingest import definitions as ingest_stage
 from pipelines.ingest.assets import ingest_assets
 from pipelines.linkage import definitions as linkage_stage
@@ -27,6 +30,9 @@ from pipelines.publish import definitions as publish_stage
 from pipelines.quality import definitions as quality_stage
 from pipelines.resources import PseudonymKeyResource, WarehouseResource
 from pipelines.runlock import in_process_executor_with_run_lock
+
+# isort: split
+from pipelines.dbt import definitions as dbt_stage  # last: it waits for dbt's parse (see above)
 
 RAW = dg.AssetSelection.assets(*ingest_assets)
 

@@ -72,25 +72,26 @@ def test_only_the_newest_invocation_folders_are_kept(tmp_path: Path, monkeypatch
 FAKE_DBT = """#!/bin/sh
 # Stands in for `dbt parse`: takes a moment, notes its target folder, writes a manifest there.
 for last in "$@"; do :; done
-sleep 0.3
+sleep {sleep}
 echo "$last" >> "{log}"
 exit {status}
 """
 
 
-def _fake_dbt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: int = 0) -> Path:
+def _fake_dbt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: int = 0, sleep: float = 0.3) -> Path:
     """A stand-in dbt for the parse (the real one takes seconds; every pipeline city's first load runs it)."""
     from pipelines.dbt import project as project_module
 
     log = tmp_path / "parses.log"
     fake = tmp_path / "dbt"
-    script = FAKE_DBT.format(log=log, status=status)
+    script = FAKE_DBT.format(log=log, status=status, sleep=sleep)
     if status == 0:
         script = script.replace('exit 0', 'echo "{}" > "$last/manifest.json"')
     fake.write_text(script)
     fake.chmod(0o755)
     monkeypatch.setattr(project_module, "VENV_DBT", fake)
     monkeypatch.setattr(project_module, "_parsing", None)
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))  # dbt_env() would set it for the session
     return log
 
 
@@ -124,3 +125,32 @@ def test_a_failed_background_parse_fails_loading_the_dbt_project(tmp_path: Path,
     assert parse_in_background()
     with pytest.raises(subprocess.CalledProcessError):
         dbt_project()
+
+
+def test_an_interrupted_or_abandoned_parse_does_not_go_on_writing_the_manifest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from pipelines.dbt import project as project_module
+
+    _fake_dbt(tmp_path, monkeypatch, sleep=60)
+    monkeypatch.setenv("INTEGRATION_DATA_DIR", str(tmp_path / "data"))
+    assert project_module.parse_in_background()
+    abandoned = project_module._parsing[1]
+    project_module._stop_unawaited_parse()  # at exit, after the code location failed to load
+    assert abandoned.poll() is not None
+
+    monkeypatch.setattr(project_module, "_parsing", None)
+    assert project_module.parse_in_background()
+    interrupted = project_module._parsing[1]
+    real_wait = subprocess.Popen.wait
+    calls: list[None] = []
+
+    def wait_interrupted_once(self: subprocess.Popen, timeout: float | None = None) -> int:
+        if not calls:
+            calls.append(None)
+            raise KeyboardInterrupt
+        return real_wait(self, timeout)
+
+    monkeypatch.setattr(subprocess.Popen, "wait", wait_interrupted_once)
+    with pytest.raises(KeyboardInterrupt):
+        project_module.dbt_project()
+    assert interrupted.poll() is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -60,6 +61,30 @@ def parse_in_background() -> bool:
     return _parsing is not None
 
 
+def _stop(parsing: subprocess.Popen[bytes]) -> None:
+    if parsing.poll() is None:
+        parsing.kill()
+        parsing.wait()
+
+
+@atexit.register
+def _stop_unawaited_parse() -> None:
+    """A process that started a parse and failed before waiting for it (an import error) leaves no dbt
+    behind to write into the data folder beside the next attempt's parse."""
+    if _parsing is not None:
+        _stop(_parsing[1])
+
+
+def _await(parsing: subprocess.Popen[bytes]) -> None:
+    try:
+        returncode = parsing.wait()
+    except BaseException:  # interrupted (Ctrl-C): dbt must not go on writing the manifest
+        _stop(parsing)
+        raise
+    if returncode != 0:
+        raise subprocess.CalledProcessError(returncode, parsing.args)
+
+
 def dbt_project() -> DbtProject:
     """The project with a manifest that is current with the model files (parsed when stale)."""
     from dagster_dbt import DbtProject  # a second's import, not needed to start the parse
@@ -68,14 +93,12 @@ def dbt_project() -> DbtProject:
     dbt_env()
     target = data_paths().dbt_target
     if _parsing is not None and _parsing[0] != target:
-        _parsing[1].wait()  # started for another data folder: let it finish, then parse this one
-        _parsing = None
+        other, _parsing = _parsing[1], None
+        _stop(other)  # started for another data folder: this one needs its own
     if parse_in_background():
         assert _parsing is not None
-        parsing = _parsing[1]
-        _parsing = None
-        if parsing.wait() != 0:
-            raise subprocess.CalledProcessError(parsing.returncode, parsing.args)
+        parsing, _parsing = _parsing[1], None
+        _await(parsing)
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target)
 
 

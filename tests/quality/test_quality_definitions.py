@@ -67,8 +67,8 @@ def test_every_dbt_test_of_a_model_is_an_asset_check_in_dagster(defs):
     assert dbt_tests and not dbt_tests - checks, sorted(dbt_tests - checks)
 
 
-def _mart_column_specs() -> list[tuple[str, str, set[str], list]]:
-    """(model, column, constraint types, data tests) of every column the marts' YAML declares."""
+def _mart_column_specs() -> list[tuple[str, str, set[str], list[str]]]:
+    """(model, column, constraint types, names of its data tests) of every column the marts' YAML declares."""
     import yaml
 
     from pipelines.config import DBT_PROJECT_DIR
@@ -78,8 +78,9 @@ def _mart_column_specs() -> list[tuple[str, str, set[str], list]]:
         for model in yaml.safe_load(path.read_text())["models"]:
             assert model["config"]["contract"]["enforced"], f"{model['name']}: the marts' contracts are enforced"
             for column in model["columns"]:
+                tests = [t if isinstance(t, str) else next(iter(t)) for t in column.get("data_tests", [])]
                 specs.append((model["name"], column["name"], {c["type"] for c in column.get("constraints", [])},
-                              column.get("data_tests", [])))
+                              tests))
     return specs
 
 
