@@ -133,12 +133,22 @@ def test_an_interrupted_or_abandoned_parse_does_not_go_on_writing_the_manifest(
 
     _fake_dbt(tmp_path, monkeypatch, sleep=60)
     monkeypatch.setenv("INTEGRATION_DATA_DIR", str(tmp_path / "data"))
+    manifest = tmp_path / "data" / "dbt" / "target" / "manifest.json"
+
+    def stale_manifest() -> None:  # what a killed parse may leave: a file that must not look current
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        manifest.write_text("{")
+        os.utime(manifest, (0, 0))
+
+    stale_manifest()
     assert project_module.parse_in_background()
     abandoned = project_module._parsing[1]
     project_module._stop_unawaited_parse()  # at exit, after the code location failed to load
     assert abandoned.poll() is not None
+    assert not manifest.exists()
 
     monkeypatch.setattr(project_module, "_parsing", None)
+    stale_manifest()
     assert project_module.parse_in_background()
     interrupted = project_module._parsing[1]
     real_wait = subprocess.Popen.wait
@@ -154,3 +164,4 @@ def test_an_interrupted_or_abandoned_parse_does_not_go_on_writing_the_manifest(
     with pytest.raises(KeyboardInterrupt):
         project_module.dbt_project()
     assert interrupted.poll() is not None
+    assert not manifest.exists()

@@ -61,10 +61,16 @@ def parse_in_background() -> bool:
     return _parsing is not None
 
 
-def _stop(parsing: subprocess.Popen[bytes]) -> None:
+def _stop(target: Path, parsing: subprocess.Popen[bytes]) -> None:
+    """End a parse that is still running, and remove the manifest it may have left half-written.
+
+    It was started because the manifest was missing or stale, so the next load parses again either way;
+    a truncated manifest with a fresh time stamp would instead look current and fail to load.
+    """
     if parsing.poll() is None:
         parsing.kill()
         parsing.wait()
+        (target / "manifest.json").unlink(missing_ok=True)
 
 
 @atexit.register
@@ -72,14 +78,14 @@ def _stop_unawaited_parse() -> None:
     """A process that started a parse and failed before waiting for it (an import error) leaves no dbt
     behind to write into the data folder beside the next attempt's parse."""
     if _parsing is not None:
-        _stop(_parsing[1])
+        _stop(*_parsing)
 
 
-def _await(parsing: subprocess.Popen[bytes]) -> None:
+def _await(target: Path, parsing: subprocess.Popen[bytes]) -> None:
     try:
         returncode = parsing.wait()
     except BaseException:  # interrupted (Ctrl-C): dbt must not go on writing the manifest
-        _stop(parsing)
+        _stop(target, parsing)
         raise
     if returncode != 0:
         raise subprocess.CalledProcessError(returncode, parsing.args)
@@ -93,12 +99,12 @@ def dbt_project() -> DbtProject:
     dbt_env()
     target = data_paths().dbt_target
     if _parsing is not None and _parsing[0] != target:
-        other, _parsing = _parsing[1], None
-        _stop(other)  # started for another data folder: this one needs its own
+        other, _parsing = _parsing, None
+        _stop(*other)  # started for another data folder: this one needs its own
     if parse_in_background():
         assert _parsing is not None
-        parsing, _parsing = _parsing[1], None
-        _await(parsing)
+        started, _parsing = _parsing, None
+        _await(*started)
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target)
 
 
