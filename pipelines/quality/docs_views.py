@@ -55,26 +55,23 @@ class MemoryBytecodeCache(BytecodeCache):
 TEMPLATES = MemoryBytecodeCache()
 
 
-class CachedPageView(DefaultJinjaPageView):
+class _SharedTemplates:
+    """Gives a GX view's Jinja environment the shared compiled templates."""
+
+    # GX passes a view only the settings its constructor names (``instantiate_class_from_config``
+    # reads the signature), so the parameters are spelled out: ``**kwargs`` would lose the styles.
+    def __init__(self, custom_styles_directory: str | None = None,
+                 custom_views_directory: str | None = None) -> None:
+        super().__init__(custom_styles_directory, custom_views_directory)  # type: ignore[call-arg]
+        self.env.bytecode_cache = TEMPLATES  # type: ignore[attr-defined]
+
+
+class CachedPageView(_SharedTemplates, DefaultJinjaPageView):
     """GX's page view (suite and validation pages) with the shared compiled templates."""
 
-    # GX passes a view only the settings its constructor names (``instantiate_class_from_config``
-    # reads the signature), so the parameters are spelled out: ``**kwargs`` would lose the styles.
-    def __init__(self, custom_styles_directory: str | None = None,
-                 custom_views_directory: str | None = None) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        self.env.bytecode_cache = TEMPLATES
 
-
-class CachedIndexPageView(DefaultJinjaIndexPageView):
+class CachedIndexPageView(_SharedTemplates, DefaultJinjaIndexPageView):
     """GX's index page view with the shared compiled templates."""
-
-    # GX passes a view only the settings its constructor names (``instantiate_class_from_config``
-    # reads the signature), so the parameters are spelled out: ``**kwargs`` would lose the styles.
-    def __init__(self, custom_styles_directory: str | None = None,
-                 custom_views_directory: str | None = None) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        self.env.bytecode_cache = TEMPLATES
 
 
 def site_views() -> dict[str, Any]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import duckdb
 import jinja2
 import pytest
 
 from pipelines.quality import data_docs, docs_views, gx_suites
-from pipelines.quality.checks import read_relation
 
 RUN = "views-run"
 
@@ -24,12 +22,6 @@ def _normalised(page: Path, site: str) -> str:
 
 def _pages(root: Path, site: str) -> dict[Path, str]:
     return {p.relative_to(root): _normalised(p, site) for p in sorted(root.rglob("*.html"))}
-
-
-@pytest.fixture(scope="module")
-def raw_abh(pipeline_city):
-    with duckdb.connect(str(pipeline_city.warehouse), read_only=True) as con:
-        return read_relation(con, "raw.abh__residence_status")
 
 
 def test_data_docs_pages_equal_gx_default_views_and_templates_compile_once(

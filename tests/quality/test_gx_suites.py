@@ -25,12 +25,6 @@ def manifest(pipeline_city) -> dict:
     return json.loads((latest_release(pipeline_city.releases) / "manifest.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def raw_abh(pipeline_city):
-    with duckdb.connect(str(pipeline_city.warehouse), read_only=True) as con:
-        return read_relation(con, "raw.abh__residence_status")
-
-
 def test_every_layer_has_suites_and_each_agency_its_raw_and_staging_suite():
     targets = {(t.schema, t.table): t for t in suite_targets()}
     for contract in all_contracts().values():
