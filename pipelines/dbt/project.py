@@ -34,6 +34,12 @@ def _newest_source_mtime() -> float:
                 if "target" not in p.parts), default=0.0)
 
 
+def _target() -> Path:
+    """The data folder's dbt target, with dbt's environment set for it."""
+    dbt_env()
+    return data_paths().dbt_target
+
+
 def _stale(target: Path) -> bool:
     manifest = target / "manifest.json"
     return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime()
@@ -51,8 +57,7 @@ def parse_in_background() -> bool:
     the code location meanwhile. ``dbt_project()`` waits for it.
     """
     global _parsing
-    dbt_env()
-    target = data_paths().dbt_target
+    target = _target()
     if _parsing is None and _stale(target):
         target.mkdir(parents=True, exist_ok=True)
         _parsing = target, subprocess.Popen(
@@ -96,8 +101,7 @@ def dbt_project() -> DbtProject:
     from dagster_dbt import DbtProject  # a second's import, not needed to start the parse
 
     global _parsing
-    dbt_env()
-    target = data_paths().dbt_target
+    target = _target()
     if _parsing is not None and _parsing[0] != target:
         other, _parsing = _parsing, None
         _stop(*other)  # started for another data folder: this one needs its own
