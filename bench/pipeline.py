@@ -7,7 +7,11 @@ For every size and repetition, a child process works in a scratch data folder of
 1. **generate** the synthetic deliveries of all months (three agencies, three cities);
 2. **full run**: land every month but the last, ingest them and build (dbt staging, linkage, dbt marts,
    quality checks, release) as ``make demo`` does;
-3. **incremental month**: land the last month, ingest it and build again, as the monthly refresh does.
+3. **incremental month**: land the last month, ingest it and build again, as the monthly refresh does;
+4. **evaluate** the person registry against the generator's ground truth (``truth/``, which the pipeline
+   never reads), as ``python -m pipelines.linkage.evaluate`` does: pairwise precision, recall and F1, split
+   and merge rates. Linkage quality at every size, 1,000,000 persons included, from the same run as its
+   speed.
 
 Stage times come from the Dagster run's own step events (start to success of each step), so they are
 what the Dagster UI shows: *ingest* (the three raw assets: read, validate, pseudonymise, load),
@@ -163,13 +167,22 @@ def _run_and_time(months: list[str]) -> tuple[float, float, dict[str, float], di
 
 
 def child(step: str, persons: int, months: int, data: Path) -> None:
-    """One step of a repetition in the data folder ``data``: ``generate``, ``full`` or ``incremental``."""
+    """One step of a repetition in the data folder ``data``: ``generate``, ``full``, ``incremental``, ``evaluate``."""
     from pipelines.ingest.keys import KEY_FILE_ENV, create_demo_key
 
     create_demo_key(data / "keys" / "bench.key")
     os.environ[KEY_FILE_ENV] = str(data / "keys" / "bench.key")
     scratch = data / "generated"
     figures_file = data / f"bench-{step}.json"
+    if step == "evaluate":
+        from pipelines.linkage.evaluate import evaluate_registry
+
+        begin = time.perf_counter()
+        report = evaluate_registry(data / "warehouse" / "warehouse.duckdb", data / "truth")
+        figures_file.write_text(json.dumps({"seconds": time.perf_counter() - begin, "records": report["records"],
+                                            "truth_records_not_in_registry": report["truth_records_not_in_registry"],
+                                            "pairwise": report["pairwise"], "clusters": report["clusters"]}))
+        return
     if step == "generate":
         from pipelines.synthetic import generate
 
@@ -221,7 +234,8 @@ def _step(step: str, persons: int, months: int, data: Path, env: dict[str, str])
 
 
 def run_once(persons: int, months: int, work: Path, keep: bool) -> dict:
-    """One repetition in a fresh scratch folder: generate, full run, incremental month, each its own process."""
+    """One repetition in a fresh scratch folder: generate, full run, incremental month, evaluation, each its own
+    process (the evaluation's memory is not the pipeline's)."""
     data = Path(tempfile.mkdtemp(prefix=f"bench-{persons}-", dir=work))
     env = {**os.environ, "INTEGRATION_DATA_DIR": str(data), "DAGSTER_HOME": str(data / "dagster")}
     for name in ("INTEGRATION_PSEUDONYM_KEY", "INTEGRATION_PSEUDONYM_KEY_FILE"):
@@ -230,6 +244,7 @@ def run_once(persons: int, months: int, work: Path, keep: bool) -> dict:
     generated, _, generate_peak = _step("generate", persons, months, data, env)
     full, _, full_peak = _step("full", persons, months, data, env)
     incremental, _, incremental_peak = _step("incremental", persons, months, data, env)
+    quality, _, _ = _step("evaluate", persons, months, data, env)
     full["stages_s"] = {"generate": generated["seconds"], **full["stages_s"]}
     linkage = incremental.pop("linkage_runs")
     figures = {
@@ -237,7 +252,7 @@ def run_once(persons: int, months: int, work: Path, keep: bool) -> dict:
         "rows_per_agency": generated["rows_per_agency"], "raw_rows": incremental.pop("raw_rows"),
         "identity_records": linkage[-1]["identity_records"],
         "persons_in_journey": incremental.pop("persons_in_journey"),
-        "full": full, "incremental": incremental, "linkage_runs": linkage,
+        "full": full, "incremental": incremental, "linkage_runs": linkage, "linkage_quality": quality,
         "peak_rss_mb": {"generate": generate_peak, "full": full_peak, "incremental": incremental_peak},
     }
     if not keep:
@@ -249,6 +264,9 @@ def summarise(runs: list[dict]) -> dict:
     """Medians over the repetitions of one size."""
     def median(values: list[float]) -> float:
         return round(statistics.median(values), 2)
+
+    def quality(part: str, figure: str) -> float:
+        return round(statistics.median(r["linkage_quality"][part][figure] for r in runs), 5)
 
     full = [r["full"] for r in runs]
     incremental = [r["incremental"] for r in runs]
@@ -278,6 +296,15 @@ def summarise(runs: list[dict]) -> dict:
             [r["linkage_runs"][0]["seconds"] for r in runs]), 1e-9) * 60),
         "linkage_seconds": {"full": median([r["linkage_runs"][0]["seconds"] for r in runs]),
                             "incremental": median([r["linkage_runs"][-1]["seconds"] for r in runs])},
+        # against the synthetic truth, after the incremental month (every repetition makes a new key, and
+        # the key decides which Bloom filters collide: the figures vary a little between repetitions)
+        "linkage_quality": {
+            "precision": quality("pairwise", "precision"),
+            "recall": quality("pairwise", "recall"),
+            "f1": quality("pairwise", "f1"),
+            "split_rate": quality("clusters", "split_rate"),
+            "merge_rate": quality("clusters", "merge_rate"),
+        },
     }
 
 
@@ -308,6 +335,13 @@ def markdown(result: dict) -> str:
         peaks = s.get("full_stage_peak_mb", {})
         lines.append(f"| {int(persons):,} | " + " / ".join(f"{peaks.get(k, 0) / 1024:.2f}" for k in STAGES[1:])
                      + " GB |")
+    lines += ["", "| persons | linkage against the synthetic truth: precision / recall / F1, split / merge rate |",
+              "|---|---|"]
+    for persons, s in sorted(sizes.items(), key=lambda kv: int(kv[0])):
+        q = s.get("linkage_quality")
+        if q:
+            lines.append(f"| {int(persons):,} | {q['precision']:.4f} / {q['recall']:.4f} / {q['f1']:.4f}, "
+                         f"{100 * q['split_rate']:.2f} % / {100 * q['merge_rate']:.2f} % |")
     for r in result["ratios"]:
         lines.append(f"\n{r['to']:,} / {r['from']:,} persons ({r['size_ratio']:g}x): full run "
                      f"{r['full_wall_ratio']}x, incremental month {r['incremental_wall_ratio']}x")
@@ -324,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--keep", action="store_true", help="keep each repetition's data folder")
     parser.add_argument("--markdown", action="store_true", help="print the docs/performance.md table")
-    parser.add_argument("--child", choices=("generate", "full", "incremental"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("generate", "full", "incremental", "evaluate"), help=argparse.SUPPRESS)
     parser.add_argument("--persons", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

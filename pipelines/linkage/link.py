@@ -397,20 +397,24 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table) -> int:
         from (select family_name_hash, count(*) / sum(count(*)) over () as share
               from identities group by family_name_hash) f
         where identities.family_name_hash is not distinct from f.family_name_hash""")
-    # Blocking keys, refined where a block would be too large (model.BLOCK_KEYS)
+    # Blocking keys, refined where a block would be too large (model.BLOCK_KEYS). Their window counts run over
+    # a narrow projection, joined back by id: over the whole rows (Bloom filters as BIT and words) the same
+    # windows took three times as long (100,000 persons: 6.4 s against 2.1 s).
     keys = ", ".join(f"{block_key_sql(base, refine)} as {name}" for name, (base, refine) in BLOCK_KEYS.items())
     # ``uid``: a small integer id for Splink (in identity_id order, so pairs keep their orientation); the
     # blocked pairs of a million persons as pairs of 32-character ids would not fit in memory.
+    # ``fingerprint``: every field a comparison or a blocking rule reads; a cached score is valid while the
+    # fingerprints of its pair are unchanged.
+    fingerprint = ", ".join(f"coalesce({c}::varchar, '~')" for c in COMPARED_FIELDS)
     con.execute(f"""create or replace table identities as
-        select *, row_number() over (order by identity_id) as uid
-        from (select i.*, {keys}, c.* exclude (identity_id)
-              from identities i join ({crossed_keys_sql()}) c using (identity_id))
+        with keyed as (
+            select identity_id, {keys}, row_number() over (order by identity_id) as uid from identities
+        ), fields as (
+            select i.*, k.* exclude (identity_id, uid), c.* exclude (identity_id), k.uid
+            from identities i join keyed k using (identity_id) join ({crossed_keys_sql()}) c using (identity_id)
+        )
+        select *, md5(concat_ws('|', {fingerprint})) as fingerprint from fields
         order by identity_id""")
-    # Every field a comparison or a blocking rule reads: a cached score is valid while the fingerprints of
-    # its pair are unchanged.
-    con.execute(f"""alter table identities add column fingerprint varchar;
-        update identities set fingerprint = md5(concat_ws('|', {', '.join(
-            f"coalesce({c}::varchar, '~')" for c in COMPARED_FIELDS)}))""")
     return int(con.execute("select count(*) from identities").fetchone()[0])
 
 

@@ -28,7 +28,7 @@ FREQUENT_NAME_SHARE = 1 / 1000
 # small block are all compared; in a large block (a frequent name in a frequent birth year), only records
 # that also agree on sex, nationality, city, district... Without this, the pairs of a block grow with the
 # square of the population: at 1,000,000 persons the name-and-year blocks alone would hold billions.
-BLOCK_LIMIT = 100
+BLOCK_LIMIT = 25
 _REFINE = ("sex", "nationality", "city", "district")
 BLOCK_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "block_family": (("family_name_phonetic", "birth_year"), _REFINE),
