@@ -37,6 +37,7 @@ from splink.clustering import cluster_pairwise_predictions_at_threshold
 from pipelines.config import data_paths
 from pipelines.linkage.model import (
     BLOCK_KEYS,
+    BLOCK_LIMIT,
     BLOOM_COLUMNS,
     CROSSED_KEYS,
     DETERMINISTIC_RULES,
@@ -383,7 +384,7 @@ def _workspace() -> duckdb.DuckDBPyConnection:
                                   "temp_directory": str(spill)})
 
 
-def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table) -> int:
+def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table, block_limit: int = BLOCK_LIMIT) -> int:
     con.register("identities_arrow", identities)
     # Bloom filters travel as '0101...' text (Arrow has no bit-string type) and become BIT again here. The
     # comparisons read them as 64-bit words (model.dice); the BIT columns stay for models saved before that.
@@ -400,7 +401,8 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table) -> int:
     # Blocking keys, refined where a block would be too large (model.BLOCK_KEYS). Their window counts run over
     # a narrow projection, joined back by id: over the whole rows (Bloom filters as BIT and words) the same
     # windows took three times as long (100,000 persons: 6.4 s against 2.1 s).
-    keys = ", ".join(f"{block_key_sql(base, refine)} as {name}" for name, (base, refine) in BLOCK_KEYS.items())
+    keys = ", ".join(f"{block_key_sql(base, refine, block_limit)} as {name}"
+                     for name, (base, refine) in BLOCK_KEYS.items())
     # ``uid``: a small integer id for Splink (in identity_id order, so pairs keep their orientation); the
     # blocked pairs of a million persons as pairs of 32-character ids would not fit in memory.
     # ``fingerprint``: every field a comparison or a blocking rule reads; a cached score is valid while the
@@ -411,7 +413,8 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table) -> int:
             select identity_id, {keys}, row_number() over (order by identity_id) as uid from identities
         ), fields as (
             select i.*, k.* exclude (identity_id, uid), c.* exclude (identity_id), k.uid
-            from identities i join keyed k using (identity_id) join ({crossed_keys_sql()}) c using (identity_id)
+            from identities i join keyed k using (identity_id)
+            join ({crossed_keys_sql(block_limit)}) c using (identity_id)
         )
         select *, md5(concat_ws('|', {fingerprint})) as fingerprint from fields
         order by identity_id""")
@@ -503,7 +506,7 @@ def _only_rescored(rule: str | dict[str, Any]) -> dict[str, Any]:
 
 def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
                     decisions: pd.DataFrame | None = None, seed: int = 1,
-                    cache: ScoreCache | None = None) -> LinkageResult:
+                    cache: ScoreCache | None = None, block_limit: int = BLOCK_LIMIT) -> LinkageResult:
     """Cluster identity records (columns as in ``intermediate.int_identity_records``; Bloom filters as text).
 
     ``model``: a saved Splink model (``train_model``); trained here when None.
@@ -511,6 +514,8 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
     pair is linked, a rejected pair is never in one person.
     ``cache``: the previous run's scored pairs (``LinkageResult.score_cache``); used when its model is
     this run's model, so that only pairs involving new or changed records are scored.
+    ``block_limit``: the block size from which blocking keys are refined (``model.BLOCK_LIMIT``; another value
+    only to measure its effect, ``bench/block_limit.py``).
     """
     started = time.perf_counter()
     phases: dict[str, float] = {}
@@ -524,7 +529,7 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
     model = model if model is not None else train_model(identities, seed)
     phase("train")
     con = _workspace()
-    n_identities = _load(con, identities)
+    n_identities = _load(con, identities, block_limit)
     decided = decisions if decisions is not None else pd.DataFrame(columns=DECISION_COLUMNS)
     con.register("decisions_frame", decided[DECISION_COLUMNS].astype("string"))
     con.execute("create table decisions as select * from decisions_frame")

@@ -1,0 +1,69 @@
+"""Adaptive blocking keys: a block larger than the limit is refined, a smaller one is not."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from pipelines.ingest.encodings import BLOOM_BITS
+from pipelines.linkage.link import _load, _workspace
+from pipelines.linkage.model import BLOCK_LIMIT
+
+
+def identities(n: int) -> pa.Table:
+    """``n`` records sharing family name code and birth year; half of them women; one without a birth year."""
+    bloom = "01" * (BLOOM_BITS // 2)
+    rows = [{
+        "identity_id": f"id{i:04d}", "agency": "abh", "record_ref": f"r{i}", "azr_hash": None,
+        "family_name_hash": "fam", "given_name_hash": f"given{i}", "family_name_phonetic": "F1",
+        "given_name_phonetic": f"G{i}", "family_name_bloom": bloom, "given_name_bloom": bloom, "azr_bloom": None,
+        "birth_year": None if i == n - 1 else 1990, "birth_date_hash": f"dob{i}", "sex": "f" if i % 2 else "m",
+        "nationality": "SYR", "city": "wuppertal", "district": "elberfeld", "azr_is_register": False,
+    } for i in range(n)]
+    return pa.Table.from_pylist(rows)
+
+
+def keys(table: pa.Table, limit: int) -> dict[str, tuple]:
+    con = _workspace()
+    try:
+        _load(con, table, limit)
+        return {r[0]: r[1:] for r in con.execute(
+            "select identity_id, block_family, uid, fingerprint from identities order by identity_id").fetchall()}
+    finally:
+        con.close()
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("INTEGRATION_DATA_DIR", str(tmp_path))  # linkage spills there
+
+
+def test_a_block_within_the_limit_keeps_its_base_key_and_a_larger_one_is_refined_by_sex() -> None:
+    table = identities(11)  # ten with the birth year, one without
+    small = keys(table, limit=10)
+    assert {small[f"id{i:04d}"][0] for i in range(10)} == {"0|F1|1990"}
+    refined = keys(table, limit=9)
+    assert {refined[f"id{i:04d}"][0] for i in range(10)} == {"1|F1|1990|m", "1|F1|1990|f"}
+    # a record without a base column has no key: it is blocked by the other rules only
+    assert small["id0010"][0] is None and refined["id0010"][0] is None
+
+
+def test_ids_for_splink_follow_the_identity_order_and_the_fingerprint_follows_the_keys() -> None:
+    table = identities(11)
+    small, refined = keys(table, limit=10), keys(table, limit=9)
+    assert [v[1] for _, v in sorted(small.items())] == list(range(1, 12))
+    # a changed key means other pairs: the score cache must not reuse the record's pairs
+    assert small["id0000"][2] != refined["id0000"][2]
+    assert small["id0010"][2] == refined["id0010"][2]
+
+
+def test_without_a_limit_loading_refines_blocks_larger_than_the_models_limit() -> None:
+    table = identities(BLOCK_LIMIT + 2)  # BLOCK_LIMIT + 1 records share the block
+    con = _workspace()
+    try:
+        _load(con, table)
+        default = dict(con.execute("select identity_id, block_family from identities").fetchall())
+    finally:
+        con.close()
+    assert {default[f"id{i:04d}"] for i in range(BLOCK_LIMIT + 1)} == {"1|F1|1990|m", "1|F1|1990|f"}
+    assert {v[0] for v in keys(table, BLOCK_LIMIT + 1).values()} == {"0|F1|1990", None}
