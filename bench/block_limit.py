@@ -7,6 +7,7 @@ The adaptive blocking keys refine a block of more than ``BLOCK_LIMIT`` identity 
 city and district (``pipelines/linkage/model.py``). A smaller limit scores fewer pairs; whether it also loses
 true matches shows only where blocks are large, that is at the benchmark's sizes, which the linkage
 evaluation (``python -m pipelines.linkage.evaluate``, at most tens of thousands of persons) does not reach.
+An evaluation's folder (``--data``) works too, with ``--key <folder>/keys/evaluation.key``.
 
 For every limit this links the folder's identity records (``intermediate.int_identity_records``) anew, with
 the folder's saved model and without the score cache, in this process, and compares the clusters with the
@@ -27,9 +28,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def measure(data: Path, limits: list[int]) -> list[dict]:
+def measure(data: Path, limits: list[int], key: Path | None = None) -> list[dict]:
     os.environ["INTEGRATION_DATA_DIR"] = str(data)  # linkage spills to the folder's linkage/spill
-    os.environ["INTEGRATION_PSEUDONYM_KEY_FILE"] = str(data / "keys" / "bench.key")
+    # the truth's record ids become the pseudonyms the registry holds with the folder's own key
+    os.environ["INTEGRATION_PSEUDONYM_KEY_FILE"] = str(key or data / "keys" / "bench.key")
 
     import duckdb
 
@@ -62,11 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", type=Path, help="a benchmark data folder (bench/pipeline.py --keep)")
     parser.add_argument("--limits", default="100,25", help="block limits, comma-separated")
+    parser.add_argument("--key", type=Path, default=None,
+                        help="the folder's pseudonymisation key file (default: <folder>/keys/bench.key; a linkage "
+                             "evaluation folder has keys/evaluation.key)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     args = parser.parse_args(argv)
     started = datetime.now(UTC)
     begin = time.perf_counter()
-    results = measure(args.data.resolve(), [int(x) for x in args.limits.split(",")])
+    results = measure(args.data.resolve(), [int(x) for x in args.limits.split(",")], args.key)
     args.out.mkdir(parents=True, exist_ok=True)
     out = args.out / f"block-limit-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     out.write_text(json.dumps({"benchmark": "block_limit", "created_at": started.isoformat(timespec="seconds"),
