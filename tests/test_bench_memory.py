@@ -1,4 +1,4 @@
-"""The benchmark's memory attribution: samples of the process tree, assigned to the stage running then."""
+"""The benchmark's bookkeeping: memory samples assigned to the stage running then, and the summary per size."""
 
 from __future__ import annotations
 
@@ -47,3 +47,23 @@ def test_the_sampler_records_while_it_runs_and_stops_after():
     assert taken >= 3 and all(kb > 0 for _, kb in sampler.samples)
     time.sleep(0.2)
     assert len(sampler.samples) == taken
+
+
+def _run(f1: float, recall: float, split: float) -> dict:
+    """One repetition's figures as ``run_once`` returns them (only what the summary reads)."""
+    stages = {s: 1.0 for s in bench.STAGES}
+    phase = {"wall_s": 10.0, "load_s": 1.0, "stages_s": stages, "stage_peak_mb": {s: 100.0 for s in bench.STAGES}}
+    return {"ok": True, "full": phase, "incremental": phase, "raw_rows": 30, "identity_records": 20,
+            "persons_in_journey": 10, "peak_rss_mb": {"generate": 1.0, "full": 2.0, "incremental": 3.0},
+            "linkage_runs": [{"identity_records": 20, "seconds": 2.0}, {"identity_records": 21, "seconds": 1.0}],
+            "linkage_quality": {"pairwise": {"precision": 0.99, "recall": recall, "f1": f1},
+                                "clusters": {"split_rate": split, "merge_rate": 0.001}}}
+
+
+def test_linkage_quality_is_summarised_per_size_unrounded_and_printed():
+    summary = bench.summarise([_run(0.98123, 0.97, 0.0102), _run(0.98611, 0.98, 0.0099),
+                               _run(0.98456, 0.96, 0.0110)])
+    assert summary["linkage_quality"] == {"precision": 0.99, "recall": 0.97, "f1": 0.98456, "split_rate": 0.0102,
+                                          "merge_rate": 0.001}
+    table = bench.markdown({"sizes": {"1000": summary}, "ratios": []})
+    assert "| 1,000 | 0.9900 / 0.9700 / 0.9846, 1.02 % / 0.10 % |" in table
