@@ -65,7 +65,7 @@ def test_a_cache_of_another_model_is_not_used(identities) -> None:
 def test_a_run_reports_where_its_time_went_phase_by_phase(identities) -> None:
     result = link_identities(identities, model=train_model(identities))
     phases = result.phase_seconds
-    assert list(phases) == ["train", "load", "score", "assign", "cluster", "constraints", "review_queue",
+    assert list(phases) == ["load", "train", "edges", "score", "assign", "cluster", "constraints", "review_queue",
                             "records_and_cache"]
     assert all(seconds >= 0 for seconds in phases.values())
     assert phases["train"] < 0.05  # the model was given, not trained
