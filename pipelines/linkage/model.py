@@ -32,11 +32,16 @@ FREQUENT_NAME_SHARE = 1 / 1000
 # Splink's time; measured with bench/block_limit.py (docs/linkage.md, "The limit, measured where blocks are large").
 BLOCK_LIMIT = 25
 _REFINE = ("sex", "nationality", "city", "district")
+# The last refinement of each key applies only where a district's block is still too large (a frequent name
+# and birth year in one district: at 1,000,000 persons 337 records; same names, sex and district: 607). Such
+# blocks gave 70 % of the pairs at 1,000,000 persons. There a name key also needs the other name's code, the
+# names key the birth year (a mistyped year in such a block is no longer a candidate by this rule), a crossed
+# key the birth date. Measured with bench/block_limit.py (docs/linkage.md, "The last refinement").
 BLOCK_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "block_family": (("family_name_phonetic", "birth_year"), _REFINE),
-    "block_given": (("given_name_phonetic", "birth_year"), _REFINE),
+    "block_family": (("family_name_phonetic", "birth_year"), (*_REFINE, "given_name_phonetic")),
+    "block_given": (("given_name_phonetic", "birth_year"), (*_REFINE, "family_name_phonetic")),
     "block_birth_date": (("birth_date_hash", "sex"), _REFINE[1:]),
-    "block_names": (("family_name_hash", "given_name_hash", "sex"), _REFINE[1:]),
+    "block_names": (("family_name_hash", "given_name_hash", "sex"), (*_REFINE[1:], "birth_year")),
 }
 
 
@@ -45,37 +50,54 @@ BLOCK_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # rule needing both codes crossed misses them. Family and given codes are keyed in one namespace, and a
 # block counts both roles, so that both sides of a pair get the same refinement.
 CROSSED_KEYS = ("block_token_family", "block_token_given")
+_CROSSED = (("name_token", "birth_year"), (*_REFINE, "birth_date_hash"))
+
+
+def block_keys_sql(limit: int = BLOCK_LIMIT) -> str:
+    """SQL over table ``identities``: ``identity_id`` and the keys of BLOCK_KEYS."""
+    return _adaptive_keys_sql("identities", ("identity_id",), BLOCK_KEYS, limit)
 
 
 def crossed_keys_sql(limit: int = BLOCK_LIMIT) -> str:
-    """SQL (over table ``identities``, by ``identity_id``) for the two crossed name keys, adaptive like BLOCK_KEYS."""
-    others = ", ".join(("birth_year",) + _REFINE)
-    key = block_key_sql(("name_token", "birth_year"), _REFINE, limit)
-    return f"""
-        with tokens as (
-            select identity_id, 'family' as role, family_name_phonetic as name_token, {others} from identities
-            union all
-            select identity_id, 'given' as role, given_name_phonetic as name_token, {others} from identities
-        ), keyed as (select identity_id, role, {key} as name_key from tokens)
-        select identity_id, max(name_key) filter (where role = 'family') as {CROSSED_KEYS[0]},
-               max(name_key) filter (where role = 'given') as {CROSSED_KEYS[1]}
-        from keyed group by identity_id"""
+    """SQL over table ``identities``: ``identity_id`` and the two CROSSED_KEYS."""
+    others = ", ".join(dict.fromkeys(("birth_year", *_CROSSED[1])))
+    tokens = f"""(select identity_id, 'family' as role, family_name_phonetic as name_token, {others} from identities
+        union all
+        select identity_id, 'given' as role, given_name_phonetic as name_token, {others} from identities)"""
+    crossed = _adaptive_keys_sql(tokens, ("identity_id", "role"), {"name_key": _CROSSED}, limit)
+    return f"""select identity_id, max(name_key) filter (where role = 'family') as {CROSSED_KEYS[0]},
+                      max(name_key) filter (where role = 'given') as {CROSSED_KEYS[1]}
+               from ({crossed}) group by identity_id"""
 
 
-def block_key_sql(base: tuple[str, ...], refinements: tuple[str, ...], limit: int = BLOCK_LIMIT) -> str:
-    """SQL (over table ``identities``) for one adaptive blocking key: null when a base column is null."""
-    levels = [base + refinements[:i] for i in range(len(refinements) + 1)]
+def _adaptive_keys_sql(source: str, ids: tuple[str, ...], keys: dict[str, tuple[tuple[str, ...], tuple[str, ...]]],
+                       limit: int) -> str:
+    """SQL over ``source``: ``ids`` and one adaptive key per entry of ``keys`` (name: base, refinements).
 
-    def key(columns: tuple[str, ...], level: int) -> str:
-        parts = ", ".join(f"coalesce({c}::varchar, '~')" for c in columns)
-        return f"concat_ws('|', '{level}', {parts})"
+    A key is null when a base column is; else '<level>|<values>' at the first level whose block holds at most
+    ``limit`` rows, or at the last level. A block's size is counted by grouping on a hash of its columns and
+    joined back: as windows (``count(*) over (partition by ...)``, one per level) the same keys took twice as
+    long, and grouping on the key texts half as long again. Two blocks whose hashes collide are counted as
+    one, which can only refine them further.
+    """
+    selects, counts, joins, cases = [], [], [], []
+    for name, (base, refinements) in keys.items():
+        levels = [base + refinements[:i] for i in range(len(refinements) + 1)]
+        null_base = " or ".join(f"{c} is null" for c in base)
+        selects.append(f"{null_base} as {name}_null")
+        for i, columns in enumerate(levels[:-1]):
+            selects.append(f"hash({', '.join(columns)}) as {name}_h{i}")
+            counts.append(f"{name}_n{i} as (select {name}_h{i}, count(*) as {name}_size{i} from levels "
+                          f"where not {name}_null group by all)")
+            joins.append(f"left join {name}_n{i} using ({name}_h{i})")
 
-    def size(columns: tuple[str, ...]) -> str:
-        return f"count(*) over (partition by {', '.join(columns)})"
-
-    cases = " ".join(f"when {size(cols)} <= {limit} then {key(cols, i)}" for i, cols in enumerate(levels[:-1]))
-    null_base = " or ".join(f"{c} is null" for c in base)
-    return f"case when {null_base} then null {cases} else {key(levels[-1], len(levels) - 1)} end"
+        texts = [f"concat_ws('|', '{i}', {', '.join(f'coalesce({c}::varchar, {chr(39)}~{chr(39)})' for c in columns)})"
+                 for i, columns in enumerate(levels)]
+        whens = " ".join(f"when {name}_size{i} <= {limit} then {texts[i]}" for i in range(len(levels) - 1))
+        cases.append(f"case when {name}_null then null {whens} else {texts[-1]} end as {name}")
+    columns = dict.fromkeys(c for base, refinements in keys.values() for c in base + refinements)
+    return (f"with levels as (select {', '.join(ids)}, {', '.join(columns)}, {', '.join(selects)} from {source}), "
+            f"{', '.join(counts)} select {', '.join(ids)}, {', '.join(cases)} from levels {' '.join(joins)}")
 
 
 # Bloom filters are compared as 64-bit words with their bit counts precomputed per record (``bloom_words_sql``):

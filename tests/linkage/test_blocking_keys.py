@@ -67,3 +67,10 @@ def test_without_a_limit_loading_refines_blocks_larger_than_the_models_limit() -
         con.close()
     assert {default[f"id{i:04d}"] for i in range(BLOCK_LIMIT + 1)} == {"1|F1|1990|m", "1|F1|1990|f"}
     assert {v[0] for v in keys(table, BLOCK_LIMIT + 1).values()} == {"0|F1|1990", None}
+
+
+def test_a_block_still_too_large_in_one_district_needs_the_other_names_code_too() -> None:
+    table = identities(11)  # per sex five records with the birth year, all of one nationality, in one district
+    finest = keys(table, limit=4)
+    assert finest["id0000"][0] == "5|F1|1990|m|SYR|wuppertal|elberfeld|G0"
+    assert len({finest[f"id{i:04d}"][0] for i in range(10)}) == 10
