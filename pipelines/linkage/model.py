@@ -75,10 +75,11 @@ def _adaptive_keys_sql(source: str, ids: tuple[str, ...], keys: dict[str, tuple[
     """SQL over ``source``: ``ids`` and one adaptive key per entry of ``keys`` (name: base, refinements).
 
     A key is null when a base column is; else '<level>|<values>' at the first level whose block holds at most
-    ``limit`` rows, or at the last level. A block's size is counted by grouping on a hash of its columns and
-    joined back: as windows (``count(*) over (partition by ...)``, one per level) the same keys took twice as
-    long, and grouping on the key texts half as long again. Two blocks whose hashes collide are counted as
-    one, which can only refine them further.
+    ``limit`` rows, or at the last level. A block's size is counted by grouping on a 64-bit hash of its
+    columns and joined back; the key's text is built once, for the level chosen. At 1,000,000 persons the
+    keys took about 21 s as windows (``count(*) over (partition by ...)``, one per level), 11 s grouped on
+    every level's text, 5.4 s grouped on hashes. Two blocks whose hashes collide are counted as one, which
+    can only refine them further.
     """
     selects, counts, joins, cases = [], [], [], []
     for name, (base, refinements) in keys.items():
