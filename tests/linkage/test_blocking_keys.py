@@ -23,12 +23,12 @@ def identities(n: int) -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
-def keys(table: pa.Table, limit: int) -> dict[str, tuple]:
+def keys(table: pa.Table, limit: int, key: str = "block_family") -> dict[str, tuple]:
     con = _workspace()
     try:
         _load(con, table, limit)
         return {r[0]: r[1:] for r in con.execute(
-            "select identity_id, block_family, uid, fingerprint from identities order by identity_id").fetchall()}
+            f"select identity_id, {key}, uid, fingerprint from identities order by identity_id").fetchall()}
     finally:
         con.close()
 
@@ -74,3 +74,19 @@ def test_a_block_still_too_large_in_one_district_needs_the_other_names_code_too(
     finest = keys(table, limit=4)
     assert finest["id0000"][0] == "5|F1|1990|m|SYR|wuppertal|elberfeld|G0"
     assert len({finest[f"id{i:04d}"][0] for i in range(10)}) == 10
+
+
+def test_every_name_key_takes_its_own_last_column_where_a_district_block_is_still_too_large() -> None:
+    table = identities(11)
+    for column, value in (("given_name_hash", "given"), ("given_name_phonetic", "G")):  # one given name for all
+        table = table.set_column(table.schema.get_field_index(column), column, pa.array([value] * 11))
+    district = "m|SYR|wuppertal|elberfeld"
+    assert keys(table, 4, "block_given")["id0000"][0] == f"5|G|1990|{district}|F1"
+    # the names key: the birth year, so the record without one is in a block of its own
+    names = keys(table, 4, "block_names")
+    assert names["id0000"][0] == f"4|fam|given|{district}|1990"
+    assert names["id0010"][0] == f"4|fam|given|{district}|~"
+    # a crossed key: the birth date
+    assert keys(table, 4, "block_token_family")["id0000"][0] == f"5|F1|1990|{district}|dob0"
+    # the birth-date key has no last column: its blocks stay small
+    assert keys(table, 4, "block_birth_date")["id0000"][0] == "0|dob0|m"
