@@ -92,14 +92,18 @@ def _adaptive_keys_sql(source: str, ids: tuple[str, ...], keys: dict[str, tuple[
             counts.append(f"{name}_n{i} as (select {name}_h{i}, count(*) as {name}_size{i} from levels "
                           f"where not {name}_null group by all)")
             joins.append(f"left join {name}_n{i} using ({name}_h{i})")
-
-        texts = [f"concat_ws('|', '{i}', {', '.join(f'coalesce({c}::varchar, {chr(39)}~{chr(39)})' for c in columns)})"
-                 for i, columns in enumerate(levels)]
+        texts = [_key_text(i, columns) for i, columns in enumerate(levels)]
         whens = " ".join(f"when {name}_size{i} <= {limit} then {texts[i]}" for i in range(len(levels) - 1))
         cases.append(f"case when {name}_null then null {whens} else {texts[-1]} end as {name}")
     columns = dict.fromkeys(c for base, refinements in keys.values() for c in base + refinements)
     return (f"with levels as (select {', '.join(ids)}, {', '.join(columns)}, {', '.join(selects)} from {source}), "
             f"{', '.join(counts)} select {', '.join(ids)}, {', '.join(cases)} from levels {' '.join(joins)}")
+
+
+def _key_text(level: int, columns: tuple[str, ...]) -> str:
+    """A key's text at a level: '<level>|<value>|...', a null value as '~' (so that it still blocks)."""
+    values = ", ".join(f"coalesce({c}::varchar, '~')" for c in columns)
+    return f"concat_ws('|', '{level}', {values})"
 
 
 # Bloom filters are compared as 64-bit words with their bit counts precomputed per record (``bloom_words_sql``):
