@@ -4,10 +4,10 @@
     .venv/bin/python bench/block_limit.py data/bench/bench-1000000-<id> --limits 100,25
 
 The adaptive blocking keys refine a block of more than ``BLOCK_LIMIT`` identity records by sex, nationality,
-city and district (``pipelines/linkage/model.py``). A smaller limit scores fewer pairs; whether it also loses
-true matches shows only where blocks are large, that is at the benchmark's sizes, which the linkage
-evaluation (``python -m pipelines.linkage.evaluate``, at most tens of thousands of persons) does not reach.
-An evaluation's folder (``--data``) works too, with ``--key <folder>/keys/evaluation.key``.
+city and district, then by one last column (``pipelines/linkage/model.py``). A smaller limit scores fewer
+pairs; whether it also loses true matches shows only where blocks are large, that is at the benchmark's
+sizes, which the linkage evaluation (``python -m pipelines.linkage.evaluate``, at most tens of thousands
+of persons) does not reach. An evaluation's folder (``--data``) works too, with ``--key <folder>/keys/evaluation.key``.
 
 For every limit this links the folder's identity records (``intermediate.int_identity_records``) anew, with
 the folder's saved model and without the score cache, in this process, and compares the clusters with the

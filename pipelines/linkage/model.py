@@ -61,7 +61,7 @@ def block_keys_sql(limit: int = BLOCK_LIMIT) -> str:
 
 def crossed_keys_sql(limit: int = BLOCK_LIMIT) -> str:
     """SQL over table ``identities``: ``identity_id`` and the two CROSSED_KEYS."""
-    others = ", ".join(dict.fromkeys(("birth_year", *_CROSSED[1])))
+    others = ", ".join(_CROSSED[0][1:] + _CROSSED[1])  # every key column but the name token
     tokens = f"""(select identity_id, 'family' as role, family_name_phonetic as name_token, {others} from identities
         union all
         select identity_id, 'given' as role, given_name_phonetic as name_token, {others} from identities)"""
