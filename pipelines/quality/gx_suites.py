@@ -47,6 +47,7 @@ class SuiteResult:
     details: list[dict[str, Any]] = field(default_factory=list)
     examples: list[dict[str, Any]] = field(default_factory=list)  # pseudonymous keys of failing rows
     data_docs: str | None = None  # start page, relative to the data folder
+    failing_values: set[Any] | None = None  # with ``attribute_to``: that column's values on failing rows
 
     @property
     def failing_rows(self) -> int:
@@ -62,6 +63,18 @@ class SuiteResult:
         if self.failed_warning:
             parts.append("warnings: " + "; ".join(self.failed_warning))
         return ", ".join(parts)
+
+
+def combine(suite: str, parts: list[SuiteResult]) -> SuiteResult:
+    """One result from a suite validated in parts (the whole table's and the new rows', ``validated.py``)."""
+    out = SuiteResult(suite=suite, success=all(p.success for p in parts), evaluated=sum(p.evaluated for p in parts),
+                      data_docs=next((p.data_docs for p in parts if p.data_docs), None))
+    for part in parts:
+        out.failed_blocking += part.failed_blocking
+        out.failed_warning += part.failed_warning
+        out.details += part.details
+        out.examples += part.examples
+    return out
 
 
 def load_suite_file(name: str) -> dict[str, Any]:
@@ -136,13 +149,23 @@ def _register(context: Any, name: str, expectations: list[dict[str, Any]], with_
     return checkpoint, batch
 
 
-def run_suite(name: str, frame: pd.DataFrame, run_id: str | None = None) -> SuiteResult:
-    """Validate ``frame`` with suite ``name``; with ``run_id``, store the result and rebuild that run's Data Docs."""
+def run_suite(name: str, frame: pd.DataFrame, run_id: str | None = None, *,
+              expectations: list[dict[str, Any]] | None = None, part: str | None = None,
+              attribute_to: str | None = None) -> SuiteResult:
+    """Validate ``frame`` with suite ``name``; with ``run_id``, store the result and rebuild that run's Data Docs.
+
+    ``expectations`` (a part of the suite's) replaces the suite file's list; ``part`` then names the
+    validation in the Data Docs (``<suite>.<part>``). ``attribute_to`` asks, when expectations fail, for
+    the set of that column's values on the failing rows (``failing_values``; None if it cannot be told).
+    """
     from great_expectations.core.run_identifier import RunIdentifier
 
     spec = load_suite_file(name)
+    if expectations is None:
+        expectations = spec["expectations"]
+    registered = f"{name}.{part}" if part else name
     context = _run_context(data_docs.run_root(run_id)) if run_id else _ephemeral_context()
-    checkpoint, batch = _register(context, name, spec["expectations"], with_docs=run_id is not None)
+    checkpoint, batch = _register(context, registered, expectations, with_docs=run_id is not None)
     try:
         outcome = checkpoint.run(batch_parameters={"dataframe": frame},
                                  run_id=RunIdentifier(run_name=run_id) if run_id else None)
@@ -178,6 +201,13 @@ def run_suite(name: str, frame: pd.DataFrame, run_id: str | None = None) -> Suit
             out.examples = _examples(batch, frame, failed_configs, key_columns)
         finally:
             _release_batches(context, frame)
+    if attribute_to:
+        out.failing_values = set()
+        if failed_configs:
+            try:
+                out.failing_values = _failing_values(batch, frame, failed_configs, attribute_to, out.details)
+            finally:
+                _release_batches(context, frame)
     return out
 
 
@@ -211,6 +241,35 @@ def _examples(batch_definition: Any, frame: pd.DataFrame, failed: list[tuple[str
             for row in (found.result or {}).get("partial_unexpected_index_list") or []:
                 examples.append({"expectation": label, **{c: _plain(row.get(c)) for c in key_columns}})
     return examples
+
+
+MAX_ATTRIBUTED_ROWS = 200_000
+"""Above this many failing rows, finding which values they carry is not worth a list of every row."""
+
+
+def _failing_values(batch_definition: Any, frame: pd.DataFrame, failed: list[tuple[str, Any]], column: str,
+                    details: list[dict[str, Any]]) -> set[Any] | None:
+    """The values of ``column`` on every row a failed expectation found (None when it cannot be told:
+    an expectation without rows, one that raised, or too many rows to list)."""
+    if column not in frame.columns:
+        return None
+    counted = sum(d["unexpected_count"] or 0 for d in details if not d["success"])
+    if counted > MAX_ATTRIBUTED_ROWS or any(not d["success"] and d["unexpected_count"] is None for d in details):
+        return None
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    values: set[Any] = set()
+    for _label, config in failed:
+        try:
+            found = batch.validate(config.to_domain_obj(), result_format={
+                "result_format": "COMPLETE", "unexpected_index_column_names": [column],
+                "return_unexpected_index_query": False})
+        except Exception:  # noqa: BLE001 - not attributable: the caller treats every row as failing
+            return None
+        rows = (found.result or {}).get("unexpected_index_list")
+        if rows is None:
+            return None
+        values.update(row.get(column) for row in rows)
+    return values
 
 
 def _columns(kwargs: dict[str, Any]) -> str:

@@ -33,6 +33,10 @@ class QualitySettings(dg.ConfigurableResource):
     cross_agency_min_persons: int = Field(
         default=20, description="Cross-agency shares are judged only for cities with at least this many "
         "persons at the agency.")
+    revalidate_all_rows: bool = Field(
+        default=False, description="Validate every row of the raw and staging tables again. Without it their "
+        "row-level expectations read only the rows of deliveries not validated cleanly before, or changed "
+        "since (pipelines/quality/validated.py).")
     data_docs_keep_runs: int = Field(
         default=60, description="Data Docs of this many most recent runs are kept (plus those a release "
         "links to); older ones are removed.")
