@@ -10,9 +10,9 @@ severity WARN, visible in the UI and the manifest but not stopping anything. The
 counts, the pseudonymous keys of a few failing rows and the delivery files they came from, and the path
 of the run's Data Docs; never a value of a row.
 
-On raw and staging tables, whose rows each belong to a delivery, row-level expectations read only the
-rows of deliveries the suite has not validated cleanly before or whose rows changed since; the rest of
-the suite reads the whole table (``validated.py`` says why that gives the same verdict).
+Row-level expectations read only the rows the suite has not found valid before (new deliveries' rows,
+rows changed since); the rest of the suite reads the whole table (``validated.py`` says why that gives
+the verdict a validation of every row gives).
 """
 
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -28,11 +29,10 @@ from pipelines.ingest.contract import all_contracts
 from pipelines.quality import data_docs
 from pipelines.quality.gx_suites import SuiteResult, combine, load_suite_file, run_suite
 from pipelines.quality.resources import QualitySettings
-from pipelines.quality.validated import DELIVERY_COLUMN, pending_deliveries, plan_suite, record_validated
+from pipelines.quality.validated import HASH_COLUMN, not_validated, plan_suite, record_validated, row_hash
 from pipelines.resources import WarehouseResource
 
 SCHEMAS = ("raw", "staging", "marts")  # the release suite runs inside the release asset (publish)
-INCREMENTAL_SCHEMAS = ("raw", "staging")  # tables whose rows belong to a delivery (``validated.py``)
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,10 @@ def read_relation(con: duckdb.DuckDBPyConnection, relation: str, columns: list[s
     """
     columns = columns or readable_columns(con, relation)
     sql = f"select {', '.join(columns)} from {relation}" + (f" where {where}" if where else "")
-    table = con.execute(sql, params or []).to_arrow_table()
+    return arrow_frame(con.execute(sql, params or []).to_arrow_table())
+
+
+def arrow_frame(table: pa.Table) -> pd.DataFrame:
     frame = table.to_pandas(date_as_object=True)
     for field in table.schema:  # a BOOLEAN column with nulls would arrive as objects
         if pa.types.is_boolean(field.type) and table.column(field.name).null_count:
@@ -118,60 +121,59 @@ def current_deliveries(con: duckdb.DuckDBPyConnection, agency: str | None = None
 
 @dataclass
 class Validation:
-    """A suite's verdict on a relation and how much of it was read row by row (``validated.py``)."""
+    """A suite's verdict on a relation and how many of its rows were read row by row (``validated.py``)."""
 
     result: SuiteResult
     rows: int  # rows of the relation
-    rows_validated: int  # rows the row-level expectations read: all, or the new and changed deliveries'
-    deliveries_validated: int | None = None  # None: the suite reads every row (marts)
-    deliveries_unchanged: int | None = None  # validated cleanly before, not read row by row again
-    recorded: int = 0  # deliveries recorded as validated by this run
+    rows_validated: int  # rows the row-level expectations read: all, or those not found valid before
+    recorded: int | None = None  # distinct row hashes now recorded as valid; None: the suite reads every row
 
 
 def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: str | None,
                     revalidate_all: bool = False) -> tuple[Validation, list[str]]:
-    """Run the target's suite; for raw and staging tables, row-level expectations on new rows only.
+    """Run the target's suite; row-level expectations on the rows not found valid before (``validated.py``).
 
     Returns the validation and the delivery files a steward should look at: those of the failing rows,
     or, for a derived table, the deliveries it rests on.
     """
-    spec = load_suite_file(target.suite)
-    plan = plan_suite(spec["expectations"])
-    pending = None
+    plan = plan_suite(load_suite_file(target.suite)["expectations"])
+    every_row = None
     with warehouse.connect(read_only=True) as con:
         columns = readable_columns(con, target.relation)
-        if (target.schema in INCREMENTAL_SCHEMAS and DELIVERY_COLUMN in columns and plan.row_level
-                and not plan.needs_every_column):
-            pending = pending_deliveries(con, target.relation, columns, target.suite, plan.digest, revalidate_all)
+        if plan.incremental:
+            hashed = row_hash(columns)
+            # every row's hash and the whole-table part's columns in one read (a staging view runs twice)
+            read = con.execute(f"select {', '.join([*plan.whole_table_columns, f'{hashed} as {HASH_COLUMN}'])} "
+                               f"from {target.relation}").to_arrow_table()
+            every_row = read.column(HASH_COLUMN)
             parts = []
             if plan.whole_table:
-                whole = read_relation(con, target.relation, columns=plan.whole_table_columns)
+                whole = arrow_frame(read.drop_columns([HASH_COLUMN]))
                 parts.append(run_suite(target.suite, whole, run_id=run_id, expectations=plan.whole_table,
                                        part="whole_table"))
                 del whole
-            clause, params = pending.where()
-            new = read_relation(con, target.relation, columns=columns, where=clause, params=params)
+            del read
+            where, params = not_validated(con, columns, target.suite, plan.digest, revalidate_all)
+            new = read_relation(con, target.relation, columns=[*columns, f"{hashed} as {HASH_COLUMN}"],
+                                where=where, params=params)
             parts.append(run_suite(target.suite, new, run_id=run_id, expectations=plan.row_level,
-                                   part="new_deliveries", attribute_to=DELIVERY_COLUMN))
-            del new
-            result = combine(target.suite, parts)
+                                   part="new_rows", attribute_to=HASH_COLUMN))
             failing = parts[-1].failing_values
-            validation = Validation(result, pending.rows, pending.pending_rows, len(pending.pending),
-                                    pending.reused)
+            # rows that failed are not recorded; when the failures cannot be told apart, no new row is
+            not_valid = new[HASH_COLUMN].to_numpy() if failing is None else np.array(sorted(failing), dtype=np.uint64)
+            validation = Validation(combine(target.suite, parts), len(every_row), len(new))
+            del new
         else:
             frame = read_relation(con, target.relation, columns=columns)
-            result = run_suite(target.suite, frame, run_id=run_id)
-            validation = Validation(result, len(frame), len(frame))
+            validation = Validation(run_suite(target.suite, frame, run_id=run_id), len(frame), len(frame))
             del frame
         # the files the failing rows came from; for derived tables, the deliveries they rest on
-        example_ids = [e["delivery_id"] for e in result.examples if e.get("delivery_id")]
+        example_ids = [e["delivery_id"] for e in validation.result.examples if e.get("delivery_id")]
         deliveries = (delivery_files(con, example_ids) if example_ids
                       else current_deliveries(con, target.agency))
-    if pending is not None:
+    if every_row is not None:
         with warehouse.connect() as con:
-            validation.recorded = record_validated(
-                con, target.suite, plan.digest, pending,
-                pending.pending if failing is None else failing, run_id)
+            validation.recorded = record_validated(con, target.suite, plan.digest, every_row, not_valid)
     return validation, deliveries
 
 
@@ -195,12 +197,9 @@ def suite_check_result(result: SuiteResult, rows: int, deliveries: list[str],
     description = result.summary()
     if validation is not None:
         metadata["rows_validated"] = validation.rows_validated
-        if validation.deliveries_validated is not None:
-            metadata["deliveries_validated"] = validation.deliveries_validated
-            metadata["deliveries_unchanged"] = validation.deliveries_unchanged
-            description += (f" (row by row: {validation.rows_validated} rows of {validation.deliveries_validated} "
-                            f"new or changed deliveries; {validation.deliveries_unchanged} deliveries validated "
-                            "before and unchanged)")
+        if validation.recorded is not None:
+            description += (f" (row by row: {validation.rows_validated} of {validation.rows} rows, those not "
+                            "found valid before)")
     if agency:
         metadata["agency"] = agency
     if result.data_docs:
@@ -215,8 +214,8 @@ def build_gx_check(target: SuiteTarget) -> dg.AssetChecksDefinition:
         name=target.check_name,
         blocking=True,
         description=f"Great Expectations suite expectations/{target.suite}.json on {target.relation} "
-        "(blocking expectations stop the release, warnings are reported; on raw and staging tables, "
-        "row-level expectations read the rows of deliveries not validated before).",
+        "(blocking expectations stop the release, warnings are reported; row-level expectations read "
+        "the rows not found valid before).",
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
                quality_settings: QualitySettings) -> dg.AssetCheckResult:
