@@ -22,10 +22,13 @@ log = logging.getLogger(__name__)
 # cache of scored pairs. They hold pseudonyms and person keys derived from the source records, and the
 # next run rebuilds them (without the cache, linkage scores every pair once).
 DERIVED_SCHEMAS = ("intermediate", "marts", "linkage_cache")
+DERIVED_TABLES = ("meta.validated_rows",)
+"""Derived tables outside those schemas: the quality checks' hashes of rows found valid
+(``pipelines/quality/validated.py``), which the next check run rebuilds by validating every row."""
 
 
 def drop_derived_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Drop every table and view dbt built in the derived schemas; returns their names."""
+    """Drop every table and view dbt built in the derived schemas, and ``DERIVED_TABLES``; returns their names."""
     dropped = []
     for schema, name, kind in con.execute(
         """select schema_name, table_name, 'table' from duckdb_tables() where list_contains(?, schema_name)
@@ -36,6 +39,12 @@ def drop_derived_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     ).fetchall():
         con.execute(f'drop {kind} if exists "{schema}"."{name}" cascade')
         dropped.append(f"{schema}.{name}")
+    for relation in DERIVED_TABLES:
+        schema, name = relation.split(".")
+        if con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+                       [schema, name]).fetchone()[0]:
+            con.execute(f"drop table {relation}")
+            dropped.append(relation)
     return dropped
 
 

@@ -29,7 +29,16 @@ from pipelines.ingest.contract import all_contracts
 from pipelines.quality import data_docs
 from pipelines.quality.gx_suites import SuiteResult, combine, load_suite_file, run_suite
 from pipelines.quality.resources import QualitySettings
-from pipelines.quality.validated import HASH_COLUMN, not_validated, plan_suite, record_validated, row_hash
+from pipelines.quality.validated import (
+    HASH_COLUMN,
+    MIN_INCREMENTAL_ROWS,
+    PRUNE_FACTOR,
+    STATE_TABLE,
+    hashed_source,
+    plan_suite,
+    record_validated,
+    recorded_rows,
+)
 from pipelines.resources import WarehouseResource
 
 SCHEMAS = ("raw", "staging", "marts")  # the release suite runs inside the release asset (publish)
@@ -126,7 +135,7 @@ class Validation:
     result: SuiteResult
     rows: int  # rows of the relation
     rows_validated: int  # rows the row-level expectations read: all, or those not found valid before
-    recorded: int | None = None  # distinct row hashes now recorded as valid; None: the suite reads every row
+    recorded: bool = False  # whether the rows found valid are recorded (else: every row was read, as always)
 
 
 def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: str | None,
@@ -137,43 +146,58 @@ def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: s
     or, for a derived table, the deliveries it rests on.
     """
     plan = plan_suite(load_suite_file(target.suite)["expectations"])
-    every_row = None
+    record = None
     with warehouse.connect(read_only=True) as con:
         columns = readable_columns(con, target.relation)
-        if plan.incremental:
-            hashed = row_hash(columns)
-            # every row's hash and the whole-table part's columns in one read (a staging view runs twice)
-            read = con.execute(f"select {', '.join([*plan.whole_table_columns, f'{hashed} as {HASH_COLUMN}'])} "
-                               f"from {target.relation}").to_arrow_table()
-            every_row = read.column(HASH_COLUMN)
+        source, hashed = hashed_source(con, target.relation, columns) if plan.incremental else (target.relation, "")
+        rows = con.execute(f"select count(*) from {source}").fetchone()[0] if plan.incremental else 0
+        if plan.incremental and rows >= MIN_INCREMENTAL_ROWS:
+            known = 0 if revalidate_all else recorded_rows(con, target.suite, plan.digest)
+            with_hash = [*columns, f"{hashed} as {HASH_COLUMN}"]
             parts = []
-            if plan.whole_table:
+            if not known:  # nothing found valid before (a first run, an edited suite): every row, read once
+                new = whole = read_relation(con, source, columns=with_hash)
+                every_row = pa.array(new[HASH_COLUMN].to_numpy(), type=pa.uint64())
+            else:  # the whole table's columns the suite needs, then the rows not found valid before
+                read = con.execute(f"select {', '.join([*plan.whole_table_columns, f'{hashed} as {HASH_COLUMN}'])} "
+                                   f"from {source}").to_arrow_table()
+                every_row = read.column(HASH_COLUMN)
                 whole = arrow_frame(read.drop_columns([HASH_COLUMN]))
+                del read
+                new = read_relation(con, source, columns=with_hash,
+                                    where=f"{hashed} not in (select row_hash from {STATE_TABLE} "
+                                    "where suite = ? and suite_digest = ?)", params=[target.suite, plan.digest])
+            if plan.table_shape:  # the columns the table has, on a frame of no rows (and without the hash)
+                parts.append(run_suite(target.suite, read_relation(con, source, columns=columns, where="false"),
+                                       run_id=run_id, expectations=plan.table_shape, part="columns"))
+            if plan.whole_table:
                 parts.append(run_suite(target.suite, whole, run_id=run_id, expectations=plan.whole_table,
                                        part="whole_table"))
-                del whole
-            del read
-            where, params = not_validated(con, columns, target.suite, plan.digest, revalidate_all)
-            new = read_relation(con, target.relation, columns=[*columns, f"{hashed} as {HASH_COLUMN}"],
-                                where=where, params=params)
+            del whole
             parts.append(run_suite(target.suite, new, run_id=run_id, expectations=plan.row_level,
                                    part="new_rows", attribute_to=HASH_COLUMN))
             failing = parts[-1].failing_values
             # rows that failed are not recorded; when the failures cannot be told apart, no new row is
             not_valid = new[HASH_COLUMN].to_numpy() if failing is None else np.array(sorted(failing), dtype=np.uint64)
-            validation = Validation(combine(target.suite, parts), len(every_row), len(new))
+            replace = not known or known + len(new) > PRUNE_FACTOR * rows  # else: add the new valid rows
+            record = (every_row if replace else pa.array(new[HASH_COLUMN].to_numpy(), type=pa.uint64()),
+                      not_valid, replace)
+            validation = Validation(combine(target.suite, parts), rows, len(new))
             del new
         else:
-            frame = read_relation(con, target.relation, columns=columns)
+            frame = read_relation(con, source, columns=columns)
             validation = Validation(run_suite(target.suite, frame, run_id=run_id), len(frame), len(frame))
             del frame
         # the files the failing rows came from; for derived tables, the deliveries they rest on
         example_ids = [e["delivery_id"] for e in validation.result.examples if e.get("delivery_id")]
         deliveries = (delivery_files(con, example_ids) if example_ids
                       else current_deliveries(con, target.agency))
-    if every_row is not None:
-        with warehouse.connect() as con:
-            validation.recorded = record_validated(con, target.suite, plan.digest, every_row, not_valid)
+    if record is not None:
+        hashes, not_valid, replace = record
+        if replace or len(hashes) > len(not_valid):
+            with warehouse.connect() as con:
+                record_validated(con, target.suite, plan.digest, hashes, not_valid, replace=replace)
+        validation.recorded = True
     return validation, deliveries
 
 
@@ -197,7 +221,7 @@ def suite_check_result(result: SuiteResult, rows: int, deliveries: list[str],
     description = result.summary()
     if validation is not None:
         metadata["rows_validated"] = validation.rows_validated
-        if validation.recorded is not None:
+        if validation.recorded:
             description += (f" (row by row: {validation.rows_validated} of {validation.rows} rows, those not "
                             "found valid before)")
     if agency:

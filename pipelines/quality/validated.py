@@ -3,9 +3,10 @@
 A monthly run adds one month's deliveries to tables holding years of them. Row-level expectations (a
 code in its set, a pseudonym of the right form, a date within bounds) give the same answer for a row
 every time as long as the row and the suite are unchanged, so they read only the rows the suite has not
-validated cleanly before. Every other expectation (row counts, uniqueness, a share allowed to be missing
-with ``mostly``) is about the table as a whole and still reads every row, as a frame of only the columns
-it needs.
+found valid before. Expectations about the table as a whole (row counts, uniqueness, a share allowed to
+be missing with ``mostly``) still read every row, as a frame of only the columns they need; those about
+the table's columns (``person_journey``'s ``expect_table_columns_to_match_set``) read a frame of every
+column and no row.
 
 What counts as "unchanged" is measured, not assumed: ``meta.validated_rows`` keeps, per suite, the hash
 of every row it found valid (DuckDB's 64-bit ``hash`` over the columns the suite reads) with a digest of
@@ -16,7 +17,8 @@ edited. Rows that fail a row-level expectation, blocking or warning, are not rec
 validated, and reported, again in every run until they are fixed: a steward sees the verdict that a
 validation of every row gives. Two different rows sharing a 64-bit hash (about one in 10^13 for a
 table of two million rows) is the one way a changed row could be taken as validated.
-``QualitySettings.revalidate_all_rows`` validates every row.
+``QualitySettings.revalidate_all_rows`` validates every row. Tables under ``MIN_INCREMENTAL_ROWS`` (the
+KPI marts) are validated whole, without a record.
 
 Why rows and not deliveries: a record re-sent in a later month (a correction) leaves the staging view
 with one row fewer in its old delivery. At a million persons the 24th month did that to every one of
@@ -68,30 +70,33 @@ def expectation_columns(expectation: dict[str, Any]) -> list[str]:
 
 @dataclass(frozen=True)
 class SuitePlan:
-    """A suite split into what runs on the rows not validated before and what runs on the whole table."""
+    """A suite split into what runs on the rows not found valid before, what runs on the whole table,
+    and what judges only the table's columns (run on a frame of no rows)."""
 
     row_level: list[dict[str, Any]]
     whole_table: list[dict[str, Any]]
     whole_table_columns: list[str]  # the projection the whole-table part reads
+    table_shape: list[dict[str, Any]]  # expect_table_columns_to_match_set and its kind
     digest: str  # of the row-level expectations: editing them invalidates every recorded row
 
     @property
-    def needs_every_column(self) -> bool:
-        """``expect_table_columns_to_match_set`` and its kind judge the table's columns: no projection."""
-        return any(e["type"].startswith(("expect_table_column", "expect_table_columns")) for e in self.whole_table)
-
-    @property
     def incremental(self) -> bool:
-        """Whether validating part of the rows saves anything: row-level expectations and a projection."""
-        return bool(self.row_level) and not self.needs_every_column
+        """Whether validating part of the rows can save anything."""
+        return bool(self.row_level)
+
+
+def is_about_columns(expectation: dict[str, Any]) -> bool:
+    """Expectations on the table's column names and count, which need every column but no row."""
+    return expectation["type"].startswith(("expect_table_column", "expect_table_columns"))
 
 
 def plan_suite(expectations: list[dict[str, Any]]) -> SuitePlan:
     row_level = [e for e in expectations if is_row_level(e)]
-    whole = [e for e in expectations if not is_row_level(e)]
+    shape = [e for e in expectations if is_about_columns(e)]
+    whole = [e for e in expectations if not is_row_level(e) and not is_about_columns(e)]
     columns = list(dict.fromkeys(c for e in whole for c in expectation_columns(e)))
     digest = hashlib.sha256(json.dumps(row_level, sort_keys=True).encode()).hexdigest()[:16]
-    return SuitePlan(row_level, whole, columns, digest)
+    return SuitePlan(row_level, whole, columns, shape, digest)
 
 
 def row_hash(columns: list[str]) -> str:
@@ -99,41 +104,63 @@ def row_hash(columns: list[str]) -> str:
     return f"hash({', '.join(columns)})"
 
 
+MIN_INCREMENTAL_ROWS = 50_000
+"""Smaller tables (the KPI marts) are validated whole: recording their rows costs more than it saves."""
+PRUNE_FACTOR = 1.5
+"""A suite's record keeps the hashes of rows that have since changed or gone until it holds this many
+times the table's rows; then it is rewritten with the current rows' hashes."""
+
+
 def has_state(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute("select count(*) from information_schema.tables where table_schema = 'meta' "
                             "and table_name = 'validated_rows'").fetchone()[0])
 
 
-def not_validated(con: duckdb.DuckDBPyConnection, columns: list[str], suite: str, suite_digest: str,
-                  revalidate_all: bool) -> tuple[str | None, list[Any]]:
-    """A filter (and its parameters) selecting the rows the suite has not found valid before; None: all."""
-    if revalidate_all or not has_state(con):
-        return None, []
-    return (f"{row_hash(columns)} not in (select row_hash from {STATE_TABLE} "
-            "where suite = ? and suite_digest = ?)", [suite, suite_digest])
+def recorded_rows(con: duckdb.DuckDBPyConnection, suite: str, suite_digest: str) -> int:
+    """How many row hashes the suite, in this version, has recorded as valid."""
+    if not has_state(con):
+        return 0
+    return con.execute(f"select count(*) from {STATE_TABLE} where suite = ? and suite_digest = ?",
+                       [suite, suite_digest]).fetchone()[0]
 
 
-def record_validated(con: duckdb.DuckDBPyConnection, suite: str, suite_digest: str, every_row: pa.Array,
-                     not_valid: np.ndarray) -> int:
-    """Replace the suite's record with the hashes of the table's rows now known valid: every row's hash
-    (``every_row``) but those of rows that failed or could not be judged (``not_valid``). Returns the
-    number of distinct hashes recorded."""
-    hashes = np.unique(every_row.to_numpy(zero_copy_only=False).astype(np.uint64))
-    if len(not_valid):
-        hashes = hashes[~np.isin(hashes, not_valid.astype(np.uint64))]
-    now_valid = pa.table({"row_hash": pa.array(hashes, type=pa.uint64())})
+def hashed_source(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> tuple[str, str]:
+    """Where to read the rows from, and the SQL of a row's hash there.
+
+    A table is read as it is, its hash computed as it is read. A view (staging) is evaluated once into a
+    temporary table with the hash as a column, instead of once for the hashes and again for the rows not
+    found valid before. Temporary tables live in memory, so a read-only connection may create them.
+    """
+    schema, name = relation.split(".", 1)
+    is_view = con.execute("select count(*) from duckdb_views() where schema_name = ? and view_name = ?",
+                          [schema, name]).fetchone()[0]
+    if not is_view:
+        return relation, row_hash(columns)
+    copy = f"checked_{name}"
+    con.execute(f"create or replace temp table {copy} as "
+                f"select {', '.join(columns)}, {row_hash(columns)} as {HASH_COLUMN} from {relation}")
+    return copy, HASH_COLUMN
+
+
+def record_validated(con: duckdb.DuckDBPyConnection, suite: str, suite_digest: str, hashes: pa.Array,
+                     not_valid: np.ndarray, replace: bool) -> None:
+    """Record ``hashes`` but ``not_valid`` (rows that failed or could not be judged) as valid rows of the
+    suite; ``replace``: instead of the suite's record so far (any version), else in addition to it."""
     con.execute("create schema if not exists meta")
     con.execute(f"create table if not exists {STATE_TABLE} "
                 "(suite varchar not null, suite_digest varchar not null, row_hash ubigint not null)")
-    con.register("now_valid", now_valid)
+    con.register("checked_rows", pa.table({"row_hash": hashes.cast(pa.uint64())}))
+    con.register("failed_rows", pa.table({"row_hash": pa.array(not_valid.astype(np.uint64), type=pa.uint64())}))
     con.execute("begin")
     try:
-        con.execute(f"delete from {STATE_TABLE} where suite = ?", [suite])
-        con.execute(f"insert into {STATE_TABLE} select ?, ?, row_hash from now_valid", [suite, suite_digest])
+        if replace:
+            con.execute(f"delete from {STATE_TABLE} where suite = ?", [suite])
+        con.execute(f"insert into {STATE_TABLE} select distinct ?, ?, row_hash from checked_rows "
+                    "where row_hash not in (select row_hash from failed_rows)", [suite, suite_digest])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
     finally:
-        con.unregister("now_valid")
-    return len(hashes)
+        con.unregister("checked_rows")
+        con.unregister("failed_rows")

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -19,6 +20,7 @@ from privacy_copies import copy_city, data_folder, found_in_bytes, query, text_v
 
 from pipelines.ingest.encodings import Encoder
 from pipelines.ingest.keys import load_key
+from pipelines.privacy.database_file import drop_derived_tables
 from pipelines.privacy.deletion import delete_expired, delete_records, months_before
 from pipelines.publish.release import latest_release
 
@@ -91,6 +93,18 @@ def test_the_deleted_records_pseudonyms_are_gone_from_the_database_file(pipeline
     warehouse = request_deletion.folder / "warehouse" / "warehouse.duckdb"
     assert not found_in_bytes(warehouse, derived)
     assert not derived & text_values(warehouse)
+
+
+def test_derived_tables_dropped_by_a_deletion_include_the_quality_checks_record(tmp_path) -> None:
+    """The checks keep hashes of the rows they found valid (``meta.validated_rows``): a deletion or key
+    rotation drops them with the other derived tables, and the next check run records what is left."""
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("create schema meta; create schema marts")
+        con.execute("create table meta.validated_rows (suite varchar, suite_digest varchar, row_hash ubigint)")
+        con.execute("create table meta.deliveries (delivery_id varchar)")
+        con.execute("create table marts.person_journey (person_key varchar)")
+        assert sorted(drop_derived_tables(con)) == ["marts.person_journey", "meta.validated_rows"]
+        assert con.execute("select table_name from duckdb_tables()").fetchall() == [("deliveries",)]
 
 
 def test_the_deleted_record_is_gone_from_raw_registry_and_marts(request_deletion: Request) -> None:

@@ -11,7 +11,7 @@ import pytest
 from pipelines.quality import checks
 from pipelines.quality.checks import SuiteTarget, readable_columns, suite_check_result, suite_targets, validate_target
 from pipelines.quality.gx_suites import load_suite_file
-from pipelines.quality.validated import STATE_TABLE, plan_suite
+from pipelines.quality.validated import PRUNE_FACTOR, STATE_TABLE, has_state, plan_suite
 from pipelines.resources import WarehouseResource
 
 RAW_ABH = next(t for t in suite_targets() if t.suite == "raw__abh__residence_status")
@@ -20,8 +20,10 @@ STG_ABH = next(t for t in suite_targets() if t.suite == "staging__stg_abh__resid
 
 @pytest.fixture
 def warehouse(pipeline_city, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WarehouseResource:
-    """A copy of the pipeline city's warehouse (its name kept: the staging views name their catalog)."""
+    """A copy of the pipeline city's warehouse (its name kept: the staging views name their catalog), whose
+    small tables are validated as large ones are."""
     monkeypatch.setenv("INTEGRATION_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(checks, "MIN_INCREMENTAL_ROWS", 0)
     copy = tmp_path / "warehouse" / "warehouse.duckdb"
     copy.parent.mkdir()
     shutil.copy(pipeline_city.warehouse, copy)
@@ -64,17 +66,20 @@ def test_row_level_expectations_are_told_apart_from_those_about_the_whole_table(
     raw = plan_suite(load_suite_file("raw__abh__residence_status")["expectations"])
     mostly = [e for e in raw.whole_table if e["kwargs"].get("mostly")]
     assert [e["kwargs"]["column"] for e in mostly] == ["azr_hash"], "a share is judged over the whole column"
-    assert not raw.needs_every_column
+    assert not raw.table_shape
     journey = plan_suite(load_suite_file("marts__person_journey")["expectations"])
-    assert journey.needs_every_column and not journey.incremental
+    assert [e["type"] for e in journey.table_shape] == ["expect_table_columns_to_match_set"]
+    assert journey.incremental and journey.table_shape[0] not in journey.whole_table
 
 
 MILESTONES = next(t for t in suite_targets() if t.suite == "marts__person_milestones")
+JOURNEY = next(t for t in suite_targets() if t.suite == "marts__person_journey")
 
 
-@pytest.mark.parametrize("target", [RAW_ABH, STG_ABH, MILESTONES], ids=lambda t: t.schema)
+@pytest.mark.parametrize("target", [RAW_ABH, STG_ABH, MILESTONES, JOURNEY], ids=lambda t: t.table)
 def test_a_second_validation_reads_no_row_twice_and_gives_the_same_verdict(warehouse, target):
     first, _ = _validate(warehouse, target)
+    assert first.recorded and first.rows_validated == first.rows
     assert _recorded(warehouse, target.suite) == _distinct_rows(warehouse, target.relation) > 0, \
         "every valid row is recorded, once per distinct content"
     second, check = _validate(warehouse, target)
@@ -146,3 +151,35 @@ def test_an_edited_suite_validates_every_row_again(warehouse, monkeypatch: pytes
     edited, _ = _validate(warehouse, RAW_ABH)
     assert edited.rows_validated == first.rows
     assert _verdict(edited) == _verdict(_validate(warehouse, RAW_ABH, revalidate_all=True)[0])
+
+
+def test_a_small_table_is_validated_whole_without_a_record(warehouse, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(checks, "MIN_INCREMENTAL_ROWS", 10**9)
+    for _ in range(2):
+        validation, check = _validate(warehouse, RAW_ABH)
+        assert check.passed and not validation.recorded and validation.rows_validated == validation.rows > 0
+        assert "row by row" not in check.description
+    with warehouse.connect(read_only=True) as con:
+        assert not has_state(con) or _recorded(warehouse, RAW_ABH.suite) == 0
+
+
+def test_the_record_is_rewritten_once_it_holds_many_rows_that_have_since_changed(warehouse):
+    _validate(warehouse, RAW_ABH)
+    rows = _distinct_rows(warehouse, RAW_ABH.relation)
+    for round_ in range(3):  # every round changes every row: the old hashes go stale
+        with warehouse.connect() as con:
+            con.execute("update raw.abh__residence_status set source_row = source_row + 100000")
+        validation, _ = _validate(warehouse, RAW_ABH)
+        assert validation.rows_validated == validation.rows
+        assert _recorded(warehouse, RAW_ABH.suite) <= PRUNE_FACTOR * rows, f"round {round_}: pruned"
+    assert _validate(warehouse, RAW_ABH)[0].rows_validated == 0
+
+
+def test_a_column_missing_from_the_journey_fails_its_column_set_expectation_without_reading_rows(warehouse):
+    _validate(warehouse, JOURNEY)
+    with warehouse.connect() as con:
+        con.execute("alter table marts.person_journey add column unexpected_column integer")
+    validation, check = _validate(warehouse, JOURNEY)
+    assert not check.passed
+    assert any(f.startswith("expect_table_columns_to_match_set")
+               for f in validation.result.failed_blocking + validation.result.failed_warning)
