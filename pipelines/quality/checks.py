@@ -34,6 +34,7 @@ from pipelines.quality.validated import (
     MIN_INCREMENTAL_ROWS,
     PRUNE_FACTOR,
     STATE_TABLE,
+    SuitePlan,
     hashed_source,
     plan_suite,
     record_validated,
@@ -153,37 +154,7 @@ def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: s
         rows = con.execute(f"select count(*) from {source}").fetchone()[0] if plan.incremental else 0
         if plan.incremental and rows >= MIN_INCREMENTAL_ROWS:
             known = 0 if revalidate_all else recorded_rows(con, target.suite, plan.digest)
-            with_hash = [*columns, f"{hashed} as {HASH_COLUMN}"]
-            parts = []
-            if not known:  # nothing found valid before (a first run, an edited suite): every row, read once
-                new = whole = read_relation(con, source, columns=with_hash)
-                every_row = pa.array(new[HASH_COLUMN].to_numpy(), type=pa.uint64())
-            else:  # the whole table's columns the suite needs, then the rows not found valid before
-                read = con.execute(f"select {', '.join([*plan.whole_table_columns, f'{hashed} as {HASH_COLUMN}'])} "
-                                   f"from {source}").to_arrow_table()
-                every_row = read.column(HASH_COLUMN)
-                whole = arrow_frame(read.drop_columns([HASH_COLUMN]))
-                del read
-                new = read_relation(con, source, columns=with_hash,
-                                    where=f"{hashed} not in (select row_hash from {STATE_TABLE} "
-                                    "where suite = ? and suite_digest = ?)", params=[target.suite, plan.digest])
-            if plan.table_shape:  # the columns the table has, on a frame of no rows (and without the hash)
-                parts.append(run_suite(target.suite, read_relation(con, source, columns=columns, where="false"),
-                                       run_id=run_id, expectations=plan.table_shape, part="columns"))
-            if plan.whole_table:
-                parts.append(run_suite(target.suite, whole, run_id=run_id, expectations=plan.whole_table,
-                                       part="whole_table"))
-            del whole
-            parts.append(run_suite(target.suite, new, run_id=run_id, expectations=plan.row_level,
-                                   part="new_rows", attribute_to=HASH_COLUMN))
-            failing = parts[-1].failing_values
-            # rows that failed are not recorded; when the failures cannot be told apart, no new row is
-            not_valid = new[HASH_COLUMN].to_numpy() if failing is None else np.array(sorted(failing), dtype=np.uint64)
-            replace = not known or known + len(new) > PRUNE_FACTOR * rows  # else: add the new valid rows
-            record = (every_row if replace else pa.array(new[HASH_COLUMN].to_numpy(), type=pa.uint64()),
-                      not_valid, replace)
-            validation = Validation(combine(target.suite, parts), rows, len(new))
-            del new
+            validation, record = _validate_new_rows(con, target, plan, source, columns, hashed, rows, known, run_id)
         else:
             frame = read_relation(con, source, columns=columns)
             validation = Validation(run_suite(target.suite, frame, run_id=run_id), len(frame), len(frame))
@@ -199,6 +170,45 @@ def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: s
                 record_validated(con, target.suite, plan.digest, hashes, not_valid, replace=replace)
         validation.recorded = True
     return validation, deliveries
+
+
+def _validate_new_rows(con: duckdb.DuckDBPyConnection, target: SuiteTarget, plan: SuitePlan, source: str,
+                       columns: list[str], hashed: str, rows: int, known: int,
+                       run_id: str | None) -> tuple[Validation, tuple[pa.Array, np.ndarray, bool]]:
+    """The suite in up to three parts: the table's columns on no rows, the whole-table expectations on the
+    columns they need, the row-level ones on the rows whose hash the suite has not recorded (``known``
+    recorded hashes; none: every row, read once). Returns the validation and what to record: the hashes
+    of rows found valid, those of rows that are not, and whether they replace the record."""
+    with_hash = [*columns, f"{hashed} as {HASH_COLUMN}"]
+    if not known:
+        new = whole = read_relation(con, source, columns=with_hash)
+        every_row = pa.array(new[HASH_COLUMN].to_numpy(), type=pa.uint64())
+    else:
+        read = con.execute(f"select {', '.join([*plan.whole_table_columns, f'{hashed} as {HASH_COLUMN}'])} "
+                           f"from {source}").to_arrow_table()
+        every_row = read.column(HASH_COLUMN)
+        whole = arrow_frame(read.drop_columns([HASH_COLUMN]))
+        del read
+        new = read_relation(con, source, columns=with_hash, params=[target.suite, plan.digest],
+                            where=f"{hashed} not in (select row_hash from {STATE_TABLE} "
+                            "where suite = ? and suite_digest = ?)")
+    parts = []
+    if plan.table_shape:  # a frame of every column (but the hash) and no row
+        parts.append(run_suite(target.suite, read_relation(con, source, columns=columns, where="false"),
+                               run_id=run_id, expectations=plan.table_shape, part="columns"))
+    if plan.whole_table:
+        parts.append(run_suite(target.suite, whole, run_id=run_id, expectations=plan.whole_table,
+                               part="whole_table"))
+    del whole
+    parts.append(run_suite(target.suite, new, run_id=run_id, expectations=plan.row_level, part="new_rows",
+                           attribute_to=HASH_COLUMN))
+    failing = parts[-1].failing_values
+    new_rows = new[HASH_COLUMN].to_numpy()
+    # rows that failed are not recorded; when the failures cannot be told apart, no new row is
+    not_valid = new_rows if failing is None else np.array(sorted(failing), dtype=np.uint64)
+    replace = not known or known + len(new_rows) > PRUNE_FACTOR * rows  # else: add the new valid rows
+    record = (every_row if replace else pa.array(new_rows, type=pa.uint64()), not_valid, replace)
+    return Validation(combine(target.suite, parts), rows, len(new_rows)), record
 
 
 def suite_check_result(result: SuiteResult, rows: int, deliveries: list[str],
