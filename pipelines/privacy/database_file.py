@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.warehouse import table_exists
+
 log = logging.getLogger(__name__)
 
 # Schemas built from raw.* and the registry (tables; staging holds views only): dbt's, and linkage's
@@ -40,9 +42,7 @@ def drop_derived_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute(f'drop {kind} if exists "{schema}"."{name}" cascade')
         dropped.append(f"{schema}.{name}")
     for relation in DERIVED_TABLES:
-        schema, name = relation.split(".")
-        if con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-                       [schema, name]).fetchone()[0]:
+        if table_exists(con, *relation.split(".")):
             con.execute(f"drop table {relation}")
             dropped.append(relation)
     return dropped

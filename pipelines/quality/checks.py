@@ -15,6 +15,7 @@ rows changed since); the rest of the suite reads the whole table (``validated.py
 the verdict a validation of every row gives).
 """
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,10 +38,13 @@ from pipelines.quality.validated import (
     SuitePlan,
     hashed_source,
     plan_suite,
+    record_digest,
     record_validated,
     recorded_rows,
 )
 from pipelines.resources import WarehouseResource
+
+log = logging.getLogger(__name__)
 
 SCHEMAS = ("raw", "staging", "marts")  # the release suite runs inside the release asset (publish)
 
@@ -149,12 +153,16 @@ def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: s
     plan = plan_suite(load_suite_file(target.suite)["expectations"])
     record = None
     with warehouse.connect(read_only=True) as con:
-        columns = readable_columns(con, target.relation)
+        described = [(row[0], row[1]) for row in con.execute(f"describe {target.relation}").fetchall()
+                     if row[1] != "BIT"]
+        columns = [name for name, _ in described]
+        digest = record_digest(plan, described)
         source, hashed = hashed_source(con, target.relation, columns) if plan.incremental else (target.relation, "")
         rows = con.execute(f"select count(*) from {source}").fetchone()[0] if plan.incremental else 0
         if plan.incremental and rows >= MIN_INCREMENTAL_ROWS:
-            known = 0 if revalidate_all else recorded_rows(con, target.suite, plan.digest)
-            validation, record = _validate_new_rows(con, target, plan, source, columns, hashed, rows, known, run_id)
+            known = 0 if revalidate_all else recorded_rows(con, target.suite, digest)
+            validation, record = _validate_new_rows(con, target, plan, digest, source, columns, hashed, rows, known,
+                                                    run_id)
         else:
             frame = read_relation(con, source, columns=columns)
             validation = Validation(run_suite(target.suite, frame, run_id=run_id), len(frame), len(frame))
@@ -165,15 +173,18 @@ def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: s
                       else current_deliveries(con, target.agency))
     if record is not None:
         hashes, not_valid, replace = record
-        if replace or len(hashes) > len(not_valid):
-            with warehouse.connect() as con:
-                record_validated(con, target.suite, plan.digest, hashes, not_valid, replace=replace)
-        validation.recorded = True
+        try:
+            if replace or len(hashes) > len(not_valid):
+                with warehouse.connect() as con:
+                    record_validated(con, target.suite, digest, hashes, not_valid, replace=replace)
+            validation.recorded = True
+        except duckdb.Error as error:  # the verdict stands; the next run reads these rows again
+            log.warning("%s: the rows found valid could not be recorded (%s)", target.suite, error)
     return validation, deliveries
 
 
-def _validate_new_rows(con: duckdb.DuckDBPyConnection, target: SuiteTarget, plan: SuitePlan, source: str,
-                       columns: list[str], hashed: str, rows: int, known: int,
+def _validate_new_rows(con: duckdb.DuckDBPyConnection, target: SuiteTarget, plan: SuitePlan, digest: str,
+                       source: str, columns: list[str], hashed: str, rows: int, known: int,
                        run_id: str | None) -> tuple[Validation, tuple[pa.Array, np.ndarray, bool]]:
     """The suite in up to three parts: the table's columns on no rows, the whole-table expectations on the
     columns they need, the row-level ones on the rows whose hash the suite has not recorded (``known``
@@ -184,12 +195,13 @@ def _validate_new_rows(con: duckdb.DuckDBPyConnection, target: SuiteTarget, plan
         new = whole = read_relation(con, source, columns=with_hash)
         every_row = pa.array(new[HASH_COLUMN].to_numpy(), type=pa.uint64())
     else:
-        read = con.execute(f"select {', '.join([*plan.whole_table_columns, f'{hashed} as {HASH_COLUMN}'])} "
+        projection = columns if plan.whole_table_columns is None else plan.whole_table_columns
+        read = con.execute(f"select {', '.join([*projection, f'{hashed} as {HASH_COLUMN}'])} "
                            f"from {source}").to_arrow_table()
         every_row = read.column(HASH_COLUMN)
         whole = arrow_frame(read.drop_columns([HASH_COLUMN]))
         del read
-        new = read_relation(con, source, columns=with_hash, params=[target.suite, plan.digest],
+        new = read_relation(con, source, columns=with_hash, params=[target.suite, digest],
                             where=f"{hashed} not in (select row_hash from {STATE_TABLE} "
                             "where suite = ? and suite_digest = ?)")
     parts = []

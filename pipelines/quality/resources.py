@@ -34,9 +34,9 @@ class QualitySettings(dg.ConfigurableResource):
         default=20, description="Cross-agency shares are judged only for cities with at least this many "
         "persons at the agency.")
     revalidate_all_rows: bool = Field(
-        default=False, description="Validate every row of the raw and staging tables again. Without it their "
-        "row-level expectations read only the rows of deliveries not validated cleanly before, or changed "
-        "since (pipelines/quality/validated.py).")
+        default=False, description="Validate every row again. Without it, row-level expectations read only "
+        "the rows a suite has not found valid before: new, changed or failing last time "
+        "(pipelines/quality/validated.py).")
     data_docs_keep_runs: int = Field(
         default=60, description="Data Docs of this many most recent runs are kept (plus those a release "
         "links to); older ones are removed.")

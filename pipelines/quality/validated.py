@@ -9,14 +9,16 @@ the table's columns (``person_journey``'s ``expect_table_columns_to_match_set``)
 column and no row.
 
 What counts as "unchanged" is measured, not assumed: ``meta.validated_rows`` keeps, per suite, the hash
-of every row it found valid (DuckDB's 64-bit ``hash`` over the columns the suite reads) with a digest of
-the suite's row-level expectations. A row is new to the suite when its hash is not there: a new
+of every row it found valid (DuckDB's 64-bit ``hash`` over every column GX reads, all but the Bloom
+filters) under a digest of the suite's row-level expectations, the columns' names and types and the GX
+version. A row is new to the suite when its hash is not there: a new
 delivery's row, a row corrected, re-keyed or rebuilt with other values (a staging row under a new seed,
 a mart row of a person whose key changed), or any row after the suite's row-level expectations were
 edited. Rows that fail a row-level expectation, blocking or warning, are not recorded, so they are
 validated, and reported, again in every run until they are fixed: a steward sees the verdict that a
-validation of every row gives. Two different rows sharing a 64-bit hash (about one in 10^13 for a
-table of two million rows) is the one way a changed row could be taken as validated.
+validation of every row gives. A changed row whose hash equals a recorded one is the one way a row could
+pass unread: for each new row the chance is the recorded rows over 2^64, about one in 10^13 against two
+million recorded rows, or one in 10^8 for a month of 100,000 new rows.
 ``QualitySettings.revalidate_all_rows`` validates every row. Tables under ``MIN_INCREMENTAL_ROWS`` (the
 KPI marts) are validated whole, without a record.
 
@@ -35,6 +37,8 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+
+from pipelines.warehouse import table_exists
 
 STATE_TABLE = "meta.validated_rows"
 HASH_COLUMN = "validated_row_hash"
@@ -75,9 +79,9 @@ class SuitePlan:
 
     row_level: list[dict[str, Any]]
     whole_table: list[dict[str, Any]]
-    whole_table_columns: list[str]  # the projection the whole-table part reads
+    whole_table_columns: list[str] | None  # the projection the whole-table part reads; None: every column
     table_shape: list[dict[str, Any]]  # expect_table_columns_to_match_set and its kind
-    digest: str  # of the row-level expectations: editing them invalidates every recorded row
+    digest: str  # of the row-level expectations (``meta`` left out): editing them invalidates the record
 
     @property
     def incremental(self) -> bool:
@@ -87,16 +91,34 @@ class SuitePlan:
 
 def is_about_columns(expectation: dict[str, Any]) -> bool:
     """Expectations on the table's column names and count, which need every column but no row."""
-    return expectation["type"].startswith(("expect_table_column", "expect_table_columns"))
+    return expectation["type"].startswith("expect_table_column")
 
 
 def plan_suite(expectations: list[dict[str, Any]]) -> SuitePlan:
     row_level = [e for e in expectations if is_row_level(e)]
     shape = [e for e in expectations if is_about_columns(e)]
     whole = [e for e in expectations if not is_row_level(e) and not is_about_columns(e)]
-    columns = list(dict.fromkeys(c for e in whole for c in expectation_columns(e)))
-    digest = hashlib.sha256(json.dumps(row_level, sort_keys=True).encode()).hexdigest()[:16]
+    columns: list[str] | None = list(dict.fromkeys(c for e in whole for c in expectation_columns(e)))
+    if any("row_condition" in e.get("kwargs", {}) for e in whole):
+        columns = None  # a condition may name any column
+    judged = [{k: v for k, v in e.items() if k != "meta"} for e in row_level]  # severity and notes aside
+    digest = hashlib.sha256(json.dumps(judged, sort_keys=True).encode()).hexdigest()[:16]
     return SuitePlan(row_level, whole, columns, shape, digest)
+
+
+RECORD_VERSION = "1"
+"""Part of every record's digest: raise it when what a row hash stands for changes (``read_relation``'s
+conversions, ``row_hash``)."""
+
+
+def record_digest(plan: SuitePlan, described: list[tuple[str, str]]) -> str:
+    """The digest a record is kept under: the suite's row-level expectations, the names and types of the
+    columns hashed (DuckDB hashes ``5::INTEGER`` and ``5::BIGINT`` alike, so a changed type must change
+    the digest), the GX version that judged the rows, and ``RECORD_VERSION``."""
+    from importlib.metadata import version
+
+    text = json.dumps([plan.digest, described, version("great_expectations"), RECORD_VERSION])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def row_hash(columns: list[str]) -> str:
@@ -111,14 +133,9 @@ PRUNE_FACTOR = 1.5
 times the table's rows; then it is rewritten with the current rows' hashes."""
 
 
-def has_state(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables where table_schema = 'meta' "
-                            "and table_name = 'validated_rows'").fetchone()[0])
-
-
 def recorded_rows(con: duckdb.DuckDBPyConnection, suite: str, suite_digest: str) -> int:
     """How many row hashes the suite, in this version, has recorded as valid."""
-    if not has_state(con):
+    if not table_exists(con, *STATE_TABLE.split(".")):
         return 0
     return con.execute(f"select count(*) from {STATE_TABLE} where suite = ? and suite_digest = ?",
                        [suite, suite_digest]).fetchone()[0]
@@ -142,8 +159,8 @@ def hashed_source(con: duckdb.DuckDBPyConnection, relation: str, columns: list[s
     return copy, HASH_COLUMN
 
 
-def record_validated(con: duckdb.DuckDBPyConnection, suite: str, suite_digest: str, hashes: pa.Array,
-                     not_valid: np.ndarray, replace: bool) -> None:
+def record_validated(con: duckdb.DuckDBPyConnection, suite: str, suite_digest: str,
+                     hashes: pa.Array | pa.ChunkedArray, not_valid: np.ndarray, replace: bool) -> None:
     """Record ``hashes`` but ``not_valid`` (rows that failed or could not be judged) as valid rows of the
     suite; ``replace``: instead of the suite's record so far (any version), else in addition to it."""
     con.execute("create schema if not exists meta")
