@@ -122,7 +122,7 @@ def record_digest(plan: SuitePlan, described: list[tuple[str, str]]) -> str:
 
 
 def row_hash(columns: list[str]) -> str:
-    """The SQL expression of a row's hash over ``columns`` (the columns the suite reads, in their order)."""
+    """The SQL expression of a row's hash over ``columns`` (every column GX reads, in the table's order)."""
     return f"hash({', '.join(columns)})"
 
 
