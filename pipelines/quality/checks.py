@@ -87,7 +87,12 @@ def suite_targets() -> list[SuiteTarget]:
 
 def readable_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
     """The relation's columns GX reads: all but Bloom filters (compared in linkage, not checked here)."""
-    return [row[0] for row in con.execute(f"describe {relation}").fetchall() if row[1] != "BIT"]
+    return [name for name, _ in readable_types(con, relation)]
+
+
+def readable_types(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    """The columns GX reads, with their DuckDB types."""
+    return [(row[0], row[1]) for row in con.execute(f"describe {relation}").fetchall() if row[1] != "BIT"]
 
 
 def read_relation(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str] | None = None,
@@ -153,8 +158,7 @@ def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: s
     plan = plan_suite(load_suite_file(target.suite)["expectations"])
     record = None
     with warehouse.connect(read_only=True) as con:
-        described = [(row[0], row[1]) for row in con.execute(f"describe {target.relation}").fetchall()
-                     if row[1] != "BIT"]
+        described = readable_types(con, target.relation)
         columns = [name for name, _ in described]
         digest = record_digest(plan, described)
         source, hashed = hashed_source(con, target.relation, columns) if plan.incremental else (target.relation, "")

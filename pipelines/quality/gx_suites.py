@@ -205,7 +205,7 @@ def run_suite(name: str, frame: pd.DataFrame, run_id: str | None = None, *,
         out.failing_values = set()
         if failed_configs:
             try:
-                out.failing_values = _failing_values(batch, frame, failed_configs, attribute_to, out.details)
+                out.failing_values = _failing_values(batch, frame, failed_configs, attribute_to, out)
             finally:
                 _release_batches(context, frame)
     return out
@@ -248,13 +248,13 @@ MAX_ATTRIBUTED_ROWS = 200_000
 
 
 def _failing_values(batch_definition: Any, frame: pd.DataFrame, failed: list[tuple[str, Any]], column: str,
-                    details: list[dict[str, Any]]) -> set[Any] | None:
+                    result: SuiteResult) -> set[Any] | None:
     """The values of ``column`` on every row a failed expectation found (None when it cannot be told:
     an expectation without rows, one that raised, or too many rows to list)."""
     if column not in frame.columns:
         return None
-    counted = sum(d["unexpected_count"] or 0 for d in details if not d["success"])
-    if counted > MAX_ATTRIBUTED_ROWS or any(not d["success"] and d["unexpected_count"] is None for d in details):
+    if result.failing_rows > MAX_ATTRIBUTED_ROWS or any(not d["success"] and d["unexpected_count"] is None
+                                                        for d in result.details):
         return None
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     values: set[Any] = set()
@@ -272,15 +272,16 @@ def _failing_values(batch_definition: Any, frame: pd.DataFrame, failed: list[tup
     return values
 
 
+def expectation_columns(kwargs: dict[str, Any]) -> list[str]:
+    """The columns an expectation is about, from its kwargs (``column``, ``column_A``/``column_B``, ``column_list``)."""
+    columns = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+    return columns + list(kwargs.get("column_list", []))
+
+
 def _columns(kwargs: dict[str, Any]) -> str:
     """The columns an expectation is about, for its label: ``(status_code)``, ``(b1_date, first_course_date)``."""
-    if "column" in kwargs:
-        return f"({kwargs['column']})"
-    if "column_A" in kwargs:
-        return f"({kwargs['column_A']}, {kwargs['column_B']})"
-    if "column_list" in kwargs:
-        return f"({', '.join(kwargs['column_list'])})"
-    return ""
+    columns = expectation_columns(kwargs)
+    return f"({', '.join(columns)})" if columns else ""
 
 
 def _raised(info: Any) -> str | None:

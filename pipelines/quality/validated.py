@@ -38,6 +38,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from pipelines.quality.gx_suites import expectation_columns
 from pipelines.warehouse import table_exists
 
 STATE_TABLE = "meta.validated_rows"
@@ -63,13 +64,6 @@ def is_row_level(expectation: dict[str, Any]) -> bool:
     (a share is a property of the whole column: 5 % missing over all rows is not 5 % of each month's)."""
     mostly = expectation.get("kwargs", {}).get("mostly")
     return expectation["type"] in ROW_LEVEL_TYPES and (mostly is None or float(mostly) >= 1.0)
-
-
-def expectation_columns(expectation: dict[str, Any]) -> list[str]:
-    """The columns an expectation reads, from its kwargs."""
-    kwargs = expectation.get("kwargs", {})
-    columns = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
-    return columns + list(kwargs.get("column_list", []))
 
 
 @dataclass(frozen=True)
@@ -98,7 +92,7 @@ def plan_suite(expectations: list[dict[str, Any]]) -> SuitePlan:
     row_level = [e for e in expectations if is_row_level(e)]
     shape = [e for e in expectations if is_about_columns(e)]
     whole = [e for e in expectations if not is_row_level(e) and not is_about_columns(e)]
-    columns: list[str] | None = list(dict.fromkeys(c for e in whole for c in expectation_columns(e)))
+    columns: list[str] | None = list(dict.fromkeys(c for e in whole for c in expectation_columns(e.get("kwargs", {}))))
     if any("row_condition" in e.get("kwargs", {}) for e in whole):
         columns = None  # a condition may name any column
     judged = [{k: v for k, v in e.items() if k != "meta"} for e in row_level]  # severity and notes aside
