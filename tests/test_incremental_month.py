@@ -3,20 +3,24 @@
 The session's pipeline city ingested and built its months in one run (the full rebuild). Here a new
 data folder gets the same deliveries month by month as a city would: every month but the last, a
 build, then the last month and another build. That last build is incremental: only the new month is
-ingested, and linkage scores only the pairs that involve new or changed identity records, taking the
-rest from the previous run's score cache. Both use the same saved linkage model, as two monthly runs
-of a city do.
+ingested, linkage scores only the pairs that involve new or changed identity records, taking the
+rest from the previous run's score cache, and the per-person journey models rebuild only the persons
+whose events changed. Both use the same saved linkage model, as two monthly runs of a city do.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
+from pipelines.config import DBT_PROJECT_DIR
+from pipelines.dbt.project import VENV_DBT
 from pipelines.publish.release import latest_release
 from pipelines.runner import landed_months, run_pipeline
 
@@ -77,3 +81,63 @@ def test_an_incremental_month_publishes_the_release_of_a_full_rebuild(pipeline_c
     assert full.keys() == incremental.keys() and full
     for name, table in full.items():
         pd.testing.assert_frame_equal(incremental[name], table, obj=name)
+
+
+# The per-person incremental models (dbt tag person_incremental, macros/person_incremental.sql) and the
+# bookkeeping models that say which persons changed: these differ between builds by design.
+PER_PERSON_MODELS = (
+    "intermediate.int_person_attributes_consolidated",
+    "intermediate.int_spells_status_sequenced",
+    "intermediate.int_spells_entry_exit_paired",
+    "intermediate.int_spells_episodes_merged",
+    "intermediate.int_spells_unioned",
+    "intermediate.int_spells_at_month_end",
+    "marts.person_journey",
+    "marts.person_spells",
+    "marts.person_milestones",
+)
+BOOKKEEPING = ("intermediate.int_journey_build_mode", "intermediate.int_journey_changed_persons")
+
+
+def _warehouse_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [name for (name,) in con.execute(
+        """select schema_name || '.' || table_name from duckdb_tables()
+           where database_name = 'warehouse' and schema_name in ('intermediate', 'marts') order by 1""").fetchall()]
+
+
+def test_the_last_month_rebuilt_only_the_persons_whose_events_changed(month_by_month: Path) -> None:
+    con = duckdb.connect(str(month_by_month / "warehouse" / "warehouse.duckdb"), read_only=True)
+    try:
+        full_rebuild, code_version = con.execute("select * from intermediate.int_journey_build_mode").fetchone()
+        changed = con.execute("select count(*) from intermediate.int_journey_changed_persons").fetchone()[0]
+        persons = con.execute("select count(*) from intermediate.int_journey_person_digests").fetchone()[0]
+        committed = con.execute("""select count(*), count(distinct code_version), min(code_version)
+                                   from meta.journey_person_digests""").fetchone()
+    finally:
+        con.close()
+    assert not full_rebuild, "the month was built on the committed digests of the build before"
+    assert 0 < changed < persons, (changed, persons)
+    assert committed == (persons, 1, code_version), "the successful build committed its digests"
+
+
+def test_the_incremental_month_builds_the_tables_a_full_refresh_builds(month_by_month: Path, tmp_path: Path) -> None:
+    """Every dbt table of the incremental build equals the same inputs rebuilt from nothing (--full-refresh)."""
+    refreshed = tmp_path / "refreshed"
+    (refreshed / "warehouse").mkdir(parents=True)
+    shutil.copy(month_by_month / "warehouse" / "warehouse.duckdb", refreshed / "warehouse" / "warehouse.duckdb")
+    env = {**os.environ, "INTEGRATION_DATA_DIR": str(refreshed), "DBT_LOG_PATH": str(refreshed / "dbt" / "logs")}
+    subprocess.run([str(VENV_DBT), "run", "--quiet", "--selector", "post_linkage", "--full-refresh",
+                    "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                    "--target-path", str(refreshed / "dbt" / "target")], env=env, check=True)
+    con = duckdb.connect(str(month_by_month / "warehouse" / "warehouse.duckdb"), read_only=True)
+    try:
+        con.execute(f"attach '{refreshed / 'warehouse' / 'warehouse.duckdb'}' as refreshed (read_only)")
+        tables = _warehouse_tables(con)
+        assert set(PER_PERSON_MODELS) <= set(tables)
+        for table in sorted(set(tables) - set(BOOKKEEPING)):
+            only_incremental, only_refreshed = con.execute(f"""
+                select (select count(*) from (from {table} except all from refreshed.{table})),
+                       (select count(*) from (from refreshed.{table} except all from {table}))""").fetchone()
+            assert (only_incremental, only_refreshed) == (0, 0), table
+    finally:
+        con.close()

@@ -24,9 +24,11 @@ log = logging.getLogger(__name__)
 # cache of scored pairs. They hold pseudonyms and person keys derived from the source records, and the
 # next run rebuilds them (without the cache, linkage scores every pair once).
 DERIVED_SCHEMAS = ("intermediate", "marts", "linkage_cache")
-DERIVED_TABLES = ("meta.validated_rows",)
+DERIVED_TABLES = ("meta.validated_rows", "meta.journey_person_digests")
 """Derived tables outside those schemas: the quality checks' hashes of rows found valid
-(``pipelines/quality/validated.py``), which the next check run rebuilds by validating every row."""
+(``pipelines/quality/validated.py``), which the next check run rebuilds by validating every row; and
+the per-person journey models' committed event digests by person key
+(``dbt_project/macros/person_incremental.sql``), without which the next build rebuilds every person."""
 
 
 def drop_derived_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

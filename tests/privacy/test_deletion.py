@@ -95,15 +95,18 @@ def test_the_deleted_records_pseudonyms_are_gone_from_the_database_file(pipeline
     assert not derived & text_values(warehouse)
 
 
-def test_derived_tables_dropped_by_a_deletion_include_the_quality_checks_record(tmp_path) -> None:
-    """The checks keep hashes of the rows they found valid (``meta.validated_rows``): a deletion or key
-    rotation drops them with the other derived tables, and the next check run records what is left."""
+def test_derived_tables_dropped_by_a_deletion_include_the_checks_record_and_the_journey_digests(tmp_path) -> None:
+    """The checks keep hashes of the rows they found valid (``meta.validated_rows``), the per-person journey
+    models their committed digests by person key (``meta.journey_person_digests``): a deletion or key
+    rotation drops both with the other derived tables, and the next run rebuilds them from what is left."""
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         con.execute("create schema meta; create schema marts")
         con.execute("create table meta.validated_rows (suite varchar, suite_digest varchar, row_hash ubigint)")
+        con.execute("create table meta.journey_person_digests (person_key varchar, digest ubigint)")
         con.execute("create table meta.deliveries (delivery_id varchar)")
         con.execute("create table marts.person_journey (person_key varchar)")
-        assert sorted(drop_derived_tables(con)) == ["marts.person_journey", "meta.validated_rows"]
+        assert sorted(drop_derived_tables(con)) == ["marts.person_journey", "meta.journey_person_digests",
+                                                    "meta.validated_rows"]
         assert con.execute("select table_name from duckdb_tables()").fetchall() == [("deliveries",)]
 
 

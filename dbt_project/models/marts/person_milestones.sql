@@ -1,20 +1,33 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_persons',
+    on_schema_change='append_new_columns',
+    tags=['person_incremental'],
+) }}
+-- depends_on: {{ ref('int_journey_build_mode') }}
+-- depends_on: {{ ref('int_journey_changed_persons') }}
+-- Per-person incremental (macros/person_incremental.sql): a monthly build rebuilds the changed persons only.
+
 with
 
 events as (
 
     select * from {{ ref('int_events_with_person') }}
+    where {{ for_changed_persons() }}
 
 ),
 
 persons as (
 
     select * from {{ ref('int_person_attributes_consolidated') }}
+    where {{ for_changed_persons() }}
 
 ),
 
 spells as (
 
     select * from {{ ref('int_spells_unioned') }}
+    where {{ for_changed_persons() }}
 
 ),
 

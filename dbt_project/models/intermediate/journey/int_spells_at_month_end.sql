@@ -1,6 +1,22 @@
 -- Which spells are open at the end of each reporting month: one row per spell and month. A spell is
 -- open at month end when it started on or before the last day and has not ended by then (a spell ending
 -- on the last day of a month no longer counts for that month).
+--
+-- Per-person incremental (macros/person_incremental.sql), with months as a second dimension: a monthly
+-- build computes the changed persons' rows for every month, and every person's rows for the months not
+-- reported before (the new month); months no longer reported are deleted.
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_persons',
+    on_schema_change='append_new_columns',
+    tags=['person_incremental'],
+    replace_months_not_in='int_reporting_months',
+) }}
+-- depends_on: {{ ref('int_journey_build_mode') }}
+-- depends_on: {{ ref('int_journey_changed_persons') }}
+
+{%- set incremental = is_incremental() and not journey_full_rebuild() %}
 
 with
 
@@ -16,21 +32,60 @@ months as (
 
 ),
 
-final as (
+{%- if incremental %}
 
-    select
-        months.month,
-        months.month_end,
-        spells.spell_key,
-        spells.person_key,
-        spells.source_agency,
-        spells.legal_circle,
-        spells.city,
-        spells.is_unaccompanied
+-- months already in the table hold every unchanged person's rows
+new_months as (
+
+    select * from months
+    where month not in (select distinct month from {{ this }})
+
+),
+
+spell_months as (
+
+    select months.*, spells.*
     from spells
     inner join months
         on spells.spell_start <= months.month_end
         and coalesce(spells.spell_end, {{ open_end_date() }}) > months.month_end
+    where {{ for_changed_persons('spells.person_key') }}
+
+    union all
+
+    select new_months.*, spells.*
+    from spells
+    inner join new_months
+        on spells.spell_start <= new_months.month_end
+        and coalesce(spells.spell_end, {{ open_end_date() }}) > new_months.month_end
+    where not ({{ for_changed_persons('spells.person_key') }})
+
+),
+{%- else %}
+
+spell_months as (
+
+    select months.*, spells.*
+    from spells
+    inner join months
+        on spells.spell_start <= months.month_end
+        and coalesce(spells.spell_end, {{ open_end_date() }}) > months.month_end
+
+),
+{%- endif %}
+
+final as (
+
+    select
+        month,
+        month_end,
+        spell_key,
+        person_key,
+        source_agency,
+        legal_circle,
+        city,
+        is_unaccompanied
+    from spell_months
 
 )
 

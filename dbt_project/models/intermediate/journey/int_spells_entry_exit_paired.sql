@@ -3,6 +3,16 @@
 -- open and repeated exits while closed are absorbed; an exit before any entry opens nothing. On one day,
 -- an entry sorts before an exit (a one-day spell).
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_persons',
+    on_schema_change='append_new_columns',
+    tags=['person_incremental'],
+) }}
+-- depends_on: {{ ref('int_journey_build_mode') }}
+-- depends_on: {{ ref('int_journey_changed_persons') }}
+-- Per-person incremental (macros/person_incremental.sql): a monthly build rebuilds the changed persons only.
+
 with
 
 flows as (
@@ -19,6 +29,7 @@ flows as (
         case when spell_role = 'entry' then 0 else 1 end as role_order
     from {{ ref('int_events_with_person') }}
     where spell_role in ('entry', 'exit')
+        and {{ for_changed_persons() }}
 
 ),
 

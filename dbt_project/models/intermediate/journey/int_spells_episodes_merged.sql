@@ -2,12 +2,23 @@
 -- office's help episodes): overlapping or adjacent episodes of a person in one city and legal circle form
 -- one spell (taking into care, then guardianship and educational support, then help for young adults).
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_persons',
+    on_schema_change='append_new_columns',
+    tags=['person_incremental'],
+) }}
+-- depends_on: {{ ref('int_journey_build_mode') }}
+-- depends_on: {{ ref('int_journey_changed_persons') }}
+-- Per-person incremental (macros/person_incremental.sql): a monthly build rebuilds the changed persons only.
+
 with
 
 episode_events as (
 
     select * from {{ ref('int_events_with_person') }}
     where spell_role in ('episode_start', 'episode_end')
+        and {{ for_changed_persons() }}
 
 ),
 

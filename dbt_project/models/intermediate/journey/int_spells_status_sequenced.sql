@@ -3,6 +3,16 @@
 -- Consecutive statuses of one legal circle form one spell (Aufenthaltserlaubnis then
 -- Niederlassungserlaubnis: one AufenthG spell); a move-away ('status_end') closes the spell in that city.
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_persons',
+    on_schema_change='append_new_columns',
+    tags=['person_incremental'],
+) }}
+-- depends_on: {{ ref('int_journey_build_mode') }}
+-- depends_on: {{ ref('int_journey_changed_persons') }}
+-- Per-person incremental (macros/person_incremental.sql): a monthly build rebuilds the changed persons only.
+
 with
 
 status_events as (
@@ -19,6 +29,7 @@ status_events as (
         case when spell_role = 'status' then 0 else 1 end as role_order
     from {{ ref('int_events_with_person') }}
     where spell_role in ('status', 'status_end')
+        and {{ for_changed_persons() }}
 
 ),
 

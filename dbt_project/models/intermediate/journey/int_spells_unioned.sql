@@ -1,22 +1,35 @@
 -- All spells of all persons, whatever rule formed them, with the extras the KPIs need.
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_persons',
+    on_schema_change='append_new_columns',
+    tags=['person_incremental'],
+) }}
+-- depends_on: {{ ref('int_journey_build_mode') }}
+-- depends_on: {{ ref('int_journey_changed_persons') }}
+-- Per-person incremental (macros/person_incremental.sql): a monthly build rebuilds the changed persons only.
+
 with
 
 status_spells as (
 
     select * from {{ ref('int_spells_status_sequenced') }}
+    where {{ for_changed_persons() }}
 
 ),
 
 entry_exit_spells as (
 
     select * from {{ ref('int_spells_entry_exit_paired') }}
+    where {{ for_changed_persons() }}
 
 ),
 
 episode_spells as (
 
     select * from {{ ref('int_spells_episodes_merged') }}
+    where {{ for_changed_persons() }}
 
 ),
 

@@ -1,0 +1,148 @@
+{#-
+    Per-person incremental models (tag `person_incremental`): the journey models whose rows for a person
+    depend on that person's events alone. A monthly run rebuilds only the persons whose events changed
+    since the last successful build: new events, corrected events, and events moved to another person key
+    by a merge or split in the registry. How it fits together (docs/performance.md, "Incremental journey
+    models"):
+
+    - int_journey_person_digests: per person a 64-bit digest of every column of every event row.
+    - int_journey_build_mode: one row; full_rebuild when nothing is committed or the models' code changed.
+      Its post-hook then drops the per-person tables, so they are created anew.
+    - int_journey_changed_persons: the persons whose digest differs from the committed one (new, changed,
+      gone), or every person in a full rebuild. Its post-hook withdraws the committed digests, so a build
+      killed half-way rebuilds everyone next time.
+    - each per-person model reads only the changed persons' rows (`for_changed_persons`) and replaces
+      exactly those persons' rows (incremental strategy `replace_persons`).
+    - on-run-end commits the digests (meta.journey_person_digests) only when every node of the build
+      succeeded (`commit_journey_digests`).
+-#}
+
+{#- The schema and table of the committed digests (written by on-run-end, read by int_journey_changed_persons). -#}
+{% macro journey_digests_relation() -%}
+    {{ return(api.Relation.create(database=target.database, schema='meta', identifier='journey_person_digests')) }}
+{%- endmacro %}
+
+{#-
+    What the per-person models' rows are a function of besides the events: their own SQL, the project's
+    macros and the vars. A change to any of them makes the next build a full rebuild.
+-#}
+{% macro journey_code_version() -%}
+    {%- set parts = [] -%}
+    {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
+        {%- if node.resource_type == 'model' and 'person_incremental' in node.tags -%}
+            {%- do parts.append(node.unique_id ~ '=' ~ node.checksum.checksum) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {#- the graph holds no macros; the context holds each as a callable that knows its parsed macro -#}
+    {%- for name in context.keys() | sort -%}
+        {%- set macro = context[name].macro -%}
+        {%- if macro is defined and macro.package_name == project_name -%}
+            {%- do parts.append(macro.unique_id ~ '=' ~ local_md5(macro.macro_sql)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do parts.append('reporting_first_month=' ~ var('reporting_first_month', none)) -%}
+    {{ return(local_md5(parts | join('|'))) }}
+{%- endmacro %}
+
+{#- True when this build replaces every row of the per-person models (int_journey_build_mode). -#}
+{% macro journey_full_rebuild() -%}
+    {%- if not execute -%}{{ return(true) }}{%- endif -%}
+    {{ return(journey_full_rebuild_of(ref('int_journey_build_mode'))) }}
+{%- endmacro %}
+
+{#-
+    Post-hook of int_journey_build_mode: in a full rebuild, drop the per-person models' tables, so that each
+    is created anew from its whole query (a changed model may have changed its columns, too). Dropped
+    through the adapter, which keeps dbt's relation cache true: the models then build as first builds.
+-#}
+{% macro drop_person_incremental_models_if_full_rebuild() -%}
+    {%- if execute and journey_full_rebuild_of(this) -%}
+        {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
+            {%- if node.resource_type == 'model' and 'person_incremental' in node.tags -%}
+                {%- set existing = adapter.get_relation(
+                    database=node.database, schema=node.schema, identifier=node.alias) -%}
+                {%- if existing is not none -%}
+                    {%- do adapter.drop_relation(existing) -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+{#- The full_rebuild flag of a build-mode relation. -#}
+{% macro journey_full_rebuild_of(build_mode) -%}
+    {%- set answer = run_query('select full_rebuild from ' ~ build_mode) -%}
+    {{ return(answer.columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#-
+    A filter for the inputs of a per-person model: in an incremental build only the changed persons'
+    rows, otherwise every row. `column` is the person key column of the input.
+-#}
+{% macro for_changed_persons(column='person_key') -%}
+    {%- if is_incremental() and not journey_full_rebuild() -%}
+        {{ column }} in (select person_key from {{ ref('int_journey_changed_persons') }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Incremental strategy of the per-person models: delete the changed persons' rows (and, where the model
+    sets replace_months_not_in to a model with a month column, the rows of months no longer in it), insert
+    the new rows. In a full
+    rebuild the tables were dropped (above) and this is not reached; should one have survived, every row
+    is deleted first, so persons nobody knows of any more cannot linger.
+-#}
+{% macro get_incremental_replace_persons_sql(arg_dict) -%}
+    {%- set target_relation = arg_dict['target_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set months_model = config.get('replace_months_not_in') -%}
+    {%- if journey_full_rebuild() %}
+    delete from {{ target_relation }};
+    {%- else %}
+    delete from {{ target_relation }}
+    where person_key in (select person_key from {{ ref('int_journey_changed_persons') }})
+        {%- if months_model %}
+        or month not in (select month from {{ ref(months_model) }})
+        {%- endif %};
+    {%- endif %}
+    insert into {{ target_relation }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+{#-
+    on-run-end: after a build that rebuilt int_journey_changed_persons and in which every node succeeded,
+    the digests the per-person models now reflect become the committed ones. After a failed build nothing
+    is committed: the changed persons' post-hook has withdrawn the old digests, so the next build is a
+    full rebuild.
+-#}
+{% macro commit_journey_digests(results) -%}
+    {%- set state = namespace(ran=false, all_ok=true) -%}
+    {%- if execute -%}
+        {%- for result in results -%}
+            {%- if result.node.name == 'int_journey_changed_persons' -%}
+                {%- set state.ran = true -%}
+            {%- endif -%}
+            {%- if result.status not in ['success', 'pass', 'warn'] -%}
+                {%- set state.all_ok = false -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if state.ran and state.all_ok -%}
+        {%- set digests = journey_digests_relation() -%}
+        {%- set source = [] -%}
+        {%- for node in graph.nodes.values() -%}
+            {%- if node.resource_type == 'model' and node.name == 'int_journey_person_digests' -%}
+                {%- do source.append(node.relation_name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        create schema if not exists {{ digests.schema }};
+        create or replace table {{ digests }} as
+        select person_key, digest, events, '{{ journey_code_version() }}' as code_version
+        from {{ source[0] }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
