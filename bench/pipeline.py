@@ -15,7 +15,7 @@ For every size and repetition, a child process works in a scratch data folder of
 
 Stage times come from the Dagster run's own step events (start to success of each step), so they are
 what the Dagster UI shows: *ingest* (the three raw assets: read, validate, pseudonymise, load),
-*dbt staging* (the pre-linkage dbt build: staging views, identity records, their dbt tests), *linkage*
+*dbt staging* (the pre-linkage dbt build: staging tables, identity records, their dbt tests), *linkage*
 (the person registry; in the full run including the estimation of the model), *marts* (the post-linkage
 dbt build), *checks* (every Great Expectations and reconciliation asset check), *publish* (the release
 asset). The wall time is that of the two Dagster runs (ingest, build) in the process, without the

@@ -20,10 +20,10 @@ from pipelines.warehouse import table_exists
 
 log = logging.getLogger(__name__)
 
-# Schemas built from raw.* and the registry (tables; staging holds views only): dbt's, and linkage's
-# cache of scored pairs. They hold pseudonyms and person keys derived from the source records, and the
-# next run rebuilds them (without the cache, linkage scores every pair once).
-DERIVED_SCHEMAS = ("intermediate", "marts", "linkage_cache")
+# Schemas built from raw.* and the registry: dbt's, and linkage's cache of scored pairs. They hold
+# pseudonyms and person keys derived from the source records, and the next run rebuilds them (without
+# the cache, linkage scores every pair once).
+DERIVED_SCHEMAS = ("staging", "intermediate", "marts", "linkage_cache")
 DERIVED_TABLES = ("meta.validated_rows", "meta.journey_person_digests")
 """Derived tables outside those schemas: the quality checks' hashes of rows found valid
 (``pipelines/quality/validated.py``), which the next check run rebuilds by validating every row; and

@@ -22,7 +22,7 @@ million recorded rows, or one in 10^8 for a month of 100,000 new rows.
 ``QualitySettings.revalidate_all_rows`` validates every row. Tables under ``MIN_INCREMENTAL_ROWS`` (the
 KPI marts) are validated whole, without a record.
 
-Why rows and not deliveries: a record re-sent in a later month (a correction) leaves the staging view
+Why rows and not deliveries: a record re-sent in a later month (a correction) leaves the staging table
 with one row fewer in its old delivery. At a million persons the 24th month did that to every one of
 the 69 older deliveries, so a per-delivery record would have validated everything again.
 """
@@ -138,7 +138,7 @@ def recorded_rows(con: duckdb.DuckDBPyConnection, suite: str, suite_digest: str)
 def hashed_source(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> tuple[str, str]:
     """Where to read the rows from, and the SQL of a row's hash there.
 
-    A table is read as it is, its hash computed as it is read. A view (staging) is evaluated once into a
+    A table is read as it is, its hash computed as it is read. A view is evaluated once into a
     temporary table with the hash as a column, instead of once for the hashes and again for the rows not
     found valid before. Temporary tables live in memory, so a read-only connection may create them.
     """
