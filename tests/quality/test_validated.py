@@ -173,11 +173,12 @@ def test_a_share_allowed_to_be_missing_is_judged_over_the_whole_table_not_the_ne
     assert _verdict(validation) == _full_verdict(warehouse, RAW_ABH)
 
 
-def test_a_staging_row_changed_by_its_seed_is_validated_again(warehouse):
+def test_a_staging_row_changed_by_a_rebuild_is_validated_again(warehouse):
     _validate(warehouse, STG_ABH)
     assert _validate(warehouse, STG_ABH)[0].rows_validated == 0
-    with warehouse.connect() as con:  # a seed edit that leaves a status code without a legal circle
-        con.execute("update reference.abh_residence_status set legal_circle = null where status_code = 'DULD'")
+    with warehouse.connect() as con:  # the staging table as rebuilt after a seed edit that leaves a status
+        con.execute("update staging.stg_abh__residence_status set legal_circle = null "  # code without circle
+                    "where status_code = 'DULD'")
         changed = con.execute("select count(*) from staging.stg_abh__residence_status "
                               "where status_code = 'DULD'").fetchone()[0]
     assert changed > 0
