@@ -99,6 +99,12 @@ PER_PERSON_MODELS = (
 BOOKKEEPING = ("intermediate.int_journey_build_mode", "intermediate.int_journey_changed_persons")
 
 
+def _dbt(data_dir: Path, *args: str) -> None:
+    env = {**os.environ, "INTEGRATION_DATA_DIR": str(data_dir), "DBT_LOG_PATH": str(data_dir / "dbt" / "logs")}
+    subprocess.run([str(VENV_DBT), *args, "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                    str(DBT_PROJECT_DIR), "--target-path", str(data_dir / "dbt" / "target")], env=env, check=True)
+
+
 def _warehouse_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for (name,) in con.execute(
         """select schema_name || '.' || table_name from duckdb_tables()
@@ -125,10 +131,7 @@ def test_the_incremental_month_builds_the_tables_a_full_refresh_builds(month_by_
     refreshed = tmp_path / "refreshed"
     (refreshed / "warehouse").mkdir(parents=True)
     shutil.copy(month_by_month / "warehouse" / "warehouse.duckdb", refreshed / "warehouse" / "warehouse.duckdb")
-    env = {**os.environ, "INTEGRATION_DATA_DIR": str(refreshed), "DBT_LOG_PATH": str(refreshed / "dbt" / "logs")}
-    subprocess.run([str(VENV_DBT), "run", "--quiet", "--selector", "post_linkage", "--full-refresh",
-                    "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                    "--target-path", str(refreshed / "dbt" / "target")], env=env, check=True)
+    _dbt(refreshed, "run", "--selector", "post_linkage", "--full-refresh")
     con = duckdb.connect(str(month_by_month / "warehouse" / "warehouse.duckdb"), read_only=True)
     try:
         con.execute(f"attach '{refreshed / 'warehouse' / 'warehouse.duckdb'}' as refreshed (read_only)")
@@ -141,3 +144,26 @@ def test_the_incremental_month_builds_the_tables_a_full_refresh_builds(month_by_
             assert (only_incremental, only_refreshed) == (0, 0), table
     finally:
         con.close()
+
+
+def test_a_build_of_only_some_per_person_models_commits_nothing_and_the_next_build_is_full(
+        month_by_month: Path, tmp_path: Path) -> None:
+    """The committed digests must mean "every per-person table reflects them": a build that decides who
+    changed but rebuilds only some of the tables (or fails, or is killed) withdraws them."""
+    copy = tmp_path / "copy"
+    (copy / "warehouse").mkdir(parents=True)
+    shutil.copy(month_by_month / "warehouse" / "warehouse.duckdb", copy / "warehouse" / "warehouse.duckdb")
+    warehouse = copy / "warehouse" / "warehouse.duckdb"
+
+    def query(sql: str) -> list[tuple]:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    committed = ("select count(*) from duckdb_tables() "
+                 "where schema_name = 'meta' and table_name = 'journey_person_digests'")
+    assert query(committed) == [(1,)]
+    _dbt(copy, "run", "--select", "int_journey_changed_persons+", "--exclude", "person_journey")
+    assert query(committed) == [(0,)], "a build without person_journey committed the digests"
+    _dbt(copy, "run", "--selector", "post_linkage")
+    assert query("select full_rebuild from intermediate.int_journey_build_mode") == [(True,)]
+    assert query(committed) == [(1,)]

@@ -113,24 +113,32 @@
 {%- endmacro %}
 
 {#-
-    on-run-end: after a build that rebuilt int_journey_changed_persons and in which every node succeeded,
-    the digests the per-person models now reflect become the committed ones. After a failed build nothing
-    is committed: the changed persons' post-hook has withdrawn the old digests, so the next build is a
-    full rebuild.
+    on-run-end: after a build that rebuilt int_journey_changed_persons and every per-person model, with
+    every node successful, the digests the per-person models now reflect become the committed ones. After a
+    failed build, or one that selected only some of these models (a subset materialised from the Dagster
+    UI, say), nothing is committed: the changed persons' post-hook has withdrawn the old digests, so the
+    next build is a full rebuild.
 -#}
 {% macro commit_journey_digests(results) -%}
-    {%- set state = namespace(ran=false, all_ok=true) -%}
+    {%- set state = namespace(all_ok=true) -%}
+    {%- set needed = ['model.' ~ project_name ~ '.int_journey_changed_persons'] -%}
+    {%- set built = [] -%}
     {%- if execute -%}
-        {%- for result in results -%}
-            {%- if result.node.name == 'int_journey_changed_persons' -%}
-                {%- set state.ran = true -%}
+        {%- for node in graph.nodes.values() -%}
+            {%- if node.resource_type == 'model' and 'person_incremental' in node.tags -%}
+                {%- do needed.append(node.unique_id) -%}
             {%- endif -%}
-            {%- if result.status not in ['success', 'pass', 'warn'] -%}
+        {%- endfor -%}
+        {%- for result in results -%}
+            {%- if result.status in ['success', 'pass', 'warn'] -%}
+                {%- do built.append(result.node.unique_id) -%}
+            {%- else -%}
                 {%- set state.all_ok = false -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
-    {%- if state.ran and state.all_ok -%}
+    {%- set missing = needed | reject('in', built) | list -%}
+    {%- if execute and state.all_ok and not missing -%}
         {%- set digests = journey_digests_relation() -%}
         {%- set source = [] -%}
         {%- for node in graph.nodes.values() -%}
