@@ -21,6 +21,36 @@ persons as (
 
 ),
 
+-- Persons numbered, so that the distinct steps below compare integers instead of 32-character keys (at
+-- 1,000,000 persons and 29 million spell months: 13-14 s instead of 20-21 s); ordered, so that the numbers
+-- are the same wherever the CTE is read.
+numbered_persons as (
+
+    select
+        row_number() over (order by person_key) as person_number,
+        person_key,
+        nationality_group,
+        birth_year,
+        sex
+    from persons
+
+),
+
+-- every spell's person has attributes: both are built from the same events (int_events_with_person)
+spell_months as (
+
+    select
+        open_spells.city,
+        open_spells.month,
+        open_spells.month_end,
+        open_spells.legal_circle,
+        numbered_persons.person_number
+    from open_spells
+    inner join numbered_persons
+        on open_spells.person_key = numbered_persons.person_key
+
+),
+
 in_circle as (
 
     select distinct
@@ -28,8 +58,8 @@ in_circle as (
         month,
         month_end,
         legal_circle,
-        person_key
-    from open_spells
+        person_number
+    from spell_months
 
 ),
 
@@ -40,8 +70,8 @@ in_any_circle as (
         month,
         month_end,
         'alle' as legal_circle,
-        person_key
-    from open_spells
+        person_number
+    from spell_months
 
 ),
 
@@ -59,13 +89,12 @@ described as (
         stock.city,
         stock.month,
         stock.legal_circle,
-        stock.person_key,
-        coalesce(persons.nationality_group, 'staatenlos/ungeklärt') as nationality_group,
-        {{ age_band('persons.birth_year', 'stock.month_end') }} as age_band,
-        coalesce(persons.sex, 'unbekannt') as sex
+        coalesce(numbered_persons.nationality_group, 'staatenlos/ungeklärt') as nationality_group,
+        {{ age_band('numbered_persons.birth_year', 'stock.month_end') }} as age_band,
+        coalesce(numbered_persons.sex, 'unbekannt') as sex
     from stock
-    left join persons
-        on stock.person_key = persons.person_key
+    inner join numbered_persons
+        on stock.person_number = numbered_persons.person_number
 
 ),
 
