@@ -99,10 +99,11 @@ PER_PERSON_MODELS = (
 BOOKKEEPING = ("intermediate.int_journey_build_mode", "intermediate.int_journey_changed_persons")
 
 
-def _dbt(data_dir: Path, *args: str) -> None:
+def _dbt(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "INTEGRATION_DATA_DIR": str(data_dir), "DBT_LOG_PATH": str(data_dir / "dbt" / "logs")}
-    subprocess.run([str(VENV_DBT), *args, "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-                    str(DBT_PROJECT_DIR), "--target-path", str(data_dir / "dbt" / "target")], env=env, check=True)
+    return subprocess.run([str(VENV_DBT), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                           str(DBT_PROJECT_DIR), "--target-path", str(data_dir / "dbt" / "target")],
+                          env=env, check=check, capture_output=True, text=True)
 
 
 def _warehouse_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -149,7 +150,8 @@ def test_the_incremental_month_builds_the_tables_a_full_refresh_builds(month_by_
 def test_a_build_of_only_some_per_person_models_commits_nothing_and_the_next_build_is_full(
         month_by_month: Path, tmp_path: Path) -> None:
     """The committed digests must mean "every per-person table reflects them": a build that decides who
-    changed but rebuilds only some of the tables (or fails, or is killed) withdraws them."""
+    changed but rebuilds only some of the tables (or fails, or is killed) withdraws them, and a build that
+    leaves out the build mode cannot take the one of an earlier build."""
     copy = tmp_path / "copy"
     (copy / "warehouse").mkdir(parents=True)
     shutil.copy(month_by_month / "warehouse" / "warehouse.duckdb", copy / "warehouse" / "warehouse.duckdb")
@@ -164,6 +166,9 @@ def test_a_build_of_only_some_per_person_models_commits_nothing_and_the_next_bui
     assert query(committed) == [(1,)]
     _dbt(copy, "run", "--select", "int_journey_changed_persons+", "--exclude", "person_journey")
     assert query(committed) == [(0,)], "a build without person_journey committed the digests"
+    # the build mode left over from the month's build says "incremental"; with nothing committed it is not
+    refused = _dbt(copy, "run", "--select", "int_journey_changed_persons+", check=False)
+    assert refused.returncode != 0 and "int_journey_build_mode is out of date" in refused.stdout
     _dbt(copy, "run", "--selector", "post_linkage")
     assert query("select full_rebuild from intermediate.int_journey_build_mode") == [(True,)]
     assert query(committed) == [(1,)]

@@ -2,8 +2,8 @@
     Per-person incremental models (tag `person_incremental`): the journey models whose rows for a person
     depend on that person's events alone. A monthly run rebuilds only the persons whose events changed
     since the last successful build: new events, corrected events, and events moved to another person key
-    by a merge or split in the registry. How it fits together (docs/performance.md, "Incremental journey
-    models"):
+    by a merge or split in the registry. How it fits together (dbt_project/README.md, "Per-person
+    incremental models"):
 
     - int_journey_person_digests: per person a 64-bit digest of every column of every event row.
     - int_journey_build_mode: one row; full_rebuild when nothing is committed or the models' code changed.
@@ -13,8 +13,8 @@
       killed half-way rebuilds everyone next time.
     - each per-person model reads only the changed persons' rows (`for_changed_persons`) and replaces
       exactly those persons' rows (incremental strategy `replace_persons`).
-    - on-run-end commits the digests (meta.journey_person_digests) only when every node of the build
-      succeeded (`commit_journey_digests`).
+    - on-run-end commits the digests (meta.journey_person_digests) only when the build rebuilt every
+      per-person model and every node succeeded (`commit_journey_digests`).
 -#}
 
 {#- The schema and table of the committed digests (written by on-run-end, read by int_journey_changed_persons). -#}
@@ -23,16 +23,21 @@
 {%- endmacro %}
 
 {#-
-    What the per-person models' rows are a function of besides the events: their own SQL, the project's
-    macros and the vars. A change to any of them makes the next build a full rebuild.
+    What the per-person models' rows are a function of besides the events: their own SQL and that of
+    int_reporting_months, the project's macros, dbt's version and the vars. A change to any of them makes
+    the next build a full rebuild.
 -#}
 {% macro journey_code_version() -%}
     {%- set parts = [] -%}
     {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
-        {%- if node.resource_type == 'model' and 'person_incremental' in node.tags -%}
+        {#- int_reporting_months: its month ends are copied into int_spells_at_month_end, not digested -#}
+        {%- if node.resource_type == 'model'
+              and ('person_incremental' in node.tags or node.name == 'int_reporting_months') -%}
             {%- do parts.append(node.unique_id ~ '=' ~ node.checksum.checksum) -%}
         {%- endif -%}
     {%- endfor -%}
+    {#- dbt's and the adapter's own macros (dbt.hash, dbt.listagg, ...) change with their versions -#}
+    {%- do parts.append('dbt=' ~ dbt_version ~ ',adapter=' ~ adapter.type()) -%}
     {#- the graph holds no macros; the context holds each as a callable that knows its parsed macro -#}
     {%- for name in context.keys() | sort -%}
         {%- set macro = context[name].macro -%}
@@ -42,6 +47,22 @@
     {%- endfor -%}
     {%- do parts.append('reporting_first_month=' ~ var('reporting_first_month', none)) -%}
     {{ return(local_md5(parts | join('|'))) }}
+{%- endmacro %}
+
+{#-
+    SQL for int_journey_build_mode's flag: true when no digests are committed, or when they were committed by
+    other code (journey_code_version). int_journey_changed_persons evaluates it again, to refuse a build mode
+    left over from an earlier build (a selection that leaves int_journey_build_mode out).
+-#}
+{% macro journey_full_rebuild_expression() -%}
+    {%- set digests = journey_digests_relation() -%}
+    {%- set committed = adapter.get_relation(
+        database=digests.database, schema=digests.schema, identifier=digests.identifier) if execute else none -%}
+    {%- if committed -%}
+        coalesce((select bool_or(code_version <> '{{ journey_code_version() }}') from {{ committed }}), true)
+    {%- else -%}
+        true
+    {%- endif -%}
 {%- endmacro %}
 
 {#- True when this build replaces every row of the per-person models (int_journey_build_mode). -#}
@@ -91,9 +112,8 @@
 {#-
     Incremental strategy of the per-person models: delete the changed persons' rows (and, where the model
     sets replace_months_not_in to a model with a month column, the rows of months no longer in it), insert
-    the new rows. In a full
-    rebuild the tables were dropped (above) and this is not reached; should one have survived, every row
-    is deleted first, so persons nobody knows of any more cannot linger.
+    the new rows. In a full rebuild the tables were dropped (above) and this is not reached; should one
+    have survived, every row is deleted first, so persons nobody knows of any more cannot linger.
 -#}
 {% macro get_incremental_replace_persons_sql(arg_dict) -%}
     {%- set target_relation = arg_dict['target_relation'] -%}
@@ -113,15 +133,18 @@
 {%- endmacro %}
 
 {#-
-    on-run-end: after a build that rebuilt int_journey_changed_persons and every per-person model, with
-    every node successful, the digests the per-person models now reflect become the committed ones. After a
+    on-run-end: after a build that rebuilt the three bookkeeping models (build mode, digests, changed
+    persons) and every per-person model, with every node successful, the digests the per-person models now reflect become the committed ones. After a
     failed build, or one that selected only some of these models (a subset materialised from the Dagster
     UI, say), nothing is committed: the changed persons' post-hook has withdrawn the old digests, so the
     next build is a full rebuild.
 -#}
 {% macro commit_journey_digests(results) -%}
     {%- set state = namespace(all_ok=true) -%}
-    {%- set needed = ['model.' ~ project_name ~ '.int_journey_changed_persons'] -%}
+    {%- set needed = [] -%}
+    {%- for name in ['int_journey_build_mode', 'int_journey_person_digests', 'int_journey_changed_persons'] -%}
+        {%- do needed.append('model.' ~ project_name ~ '.' ~ name) -%}
+    {%- endfor -%}
     {%- set built = [] -%}
     {%- if execute -%}
         {%- for node in graph.nodes.values() -%}

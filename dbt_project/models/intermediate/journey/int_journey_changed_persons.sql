@@ -48,17 +48,38 @@ committed_digests as (
 
 ),
 
+-- the build mode must be this build's: one left over from an earlier build (a selection without
+-- int_journey_build_mode) could take a full rebuild for an incremental one
+build_mode_is_current as (
+
+    select
+        case
+            when build_mode.full_rebuild = ({{ journey_full_rebuild_expression() }})
+                and build_mode.code_version = '{{ journey_code_version() if execute else '' }}'
+                then true
+            else error(
+                'int_journey_build_mode is out of date: build it in the same invocation as '
+                || 'int_journey_changed_persons (dbt build --selector post_linkage)'
+            )
+        end as ok
+    from build_mode
+
+),
+
 final as (
 
     select coalesce(current_digests.person_key, committed_digests.person_key) as person_key
     from current_digests
     full outer join committed_digests
         on current_digests.person_key = committed_digests.person_key
-    where (select full_rebuild from build_mode)
-        or current_digests.person_key is null
-        or committed_digests.person_key is null
-        or current_digests.digest <> committed_digests.digest
-        or current_digests.events <> committed_digests.events
+    where (select ok from build_mode_is_current)
+        and (
+            (select full_rebuild from build_mode)
+            or current_digests.person_key is null
+            or committed_digests.person_key is null
+            or current_digests.digest <> committed_digests.digest
+            or current_digests.events <> committed_digests.events
+        )
 
 )
 
