@@ -24,3 +24,9 @@
 {% macro year_of(date) -%}
     cast(extract(year from {{ date }}) as integer)
 {%- endmacro %}
+
+{#- A spell from `start` to `end` (null: still open) is open at the end of `day`: started on or before it
+    and not ended by then (a spell ending on that day no longer counts). -#}
+{% macro is_open_at(start, end, day) -%}
+    {{ start }} <= {{ day }} and coalesce({{ end }}, {{ open_end_date() }}) > {{ day }}
+{%- endmacro %}

@@ -47,8 +47,7 @@ spell_months as (
     select months.*, spells.*
     from spells
     inner join months
-        on spells.spell_start <= months.month_end
-        and coalesce(spells.spell_end, {{ open_end_date() }}) > months.month_end
+        on {{ is_open_at('spells.spell_start', 'spells.spell_end', 'months.month_end') }}
     where {{ for_changed_persons('spells.person_key') }}
 
     union all
@@ -56,8 +55,7 @@ spell_months as (
     select new_months.*, spells.*
     from spells
     inner join new_months
-        on spells.spell_start <= new_months.month_end
-        and coalesce(spells.spell_end, {{ open_end_date() }}) > new_months.month_end
+        on {{ is_open_at('spells.spell_start', 'spells.spell_end', 'new_months.month_end') }}
     where not ({{ for_changed_persons('spells.person_key') }})
 
 ),
@@ -68,8 +66,7 @@ spell_months as (
     select months.*, spells.*
     from spells
     inner join months
-        on spells.spell_start <= months.month_end
-        and coalesce(spells.spell_end, {{ open_end_date() }}) > months.month_end
+        on {{ is_open_at('spells.spell_start', 'spells.spell_end', 'months.month_end') }}
 
 ),
 {%- endif %}
