@@ -36,11 +36,11 @@ from pipelines.quality.validated import (
     PRUNE_FACTOR,
     STATE_TABLE,
     SuitePlan,
-    hashed_source,
     plan_suite,
     record_digest,
     record_validated,
     recorded_rows,
+    row_hash,
 )
 from pipelines.resources import WarehouseResource
 
@@ -161,14 +161,12 @@ def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: s
         described = readable_types(con, target.relation)
         columns = [name for name, _ in described]
         digest = record_digest(plan, described)
-        source, hashed = hashed_source(con, target.relation, columns) if plan.incremental else (target.relation, "")
-        rows = con.execute(f"select count(*) from {source}").fetchone()[0] if plan.incremental else 0
+        rows = con.execute(f"select count(*) from {target.relation}").fetchone()[0] if plan.incremental else 0
         if plan.incremental and rows >= MIN_INCREMENTAL_ROWS:
             known = 0 if revalidate_all else recorded_rows(con, target.suite, digest)
-            validation, record = _validate_new_rows(con, target, plan, digest, source, columns, hashed, rows, known,
-                                                    run_id)
+            validation, record = _validate_new_rows(con, target, plan, digest, columns, rows, known, run_id)
         else:
-            frame = read_relation(con, source, columns=columns)
+            frame = read_relation(con, target.relation, columns=columns)
             validation = Validation(run_suite(target.suite, frame, run_id=run_id), len(frame), len(frame))
             del frame
         # the files the failing rows came from; for derived tables, the deliveries they rest on
@@ -188,29 +186,30 @@ def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: s
 
 
 def _validate_new_rows(con: duckdb.DuckDBPyConnection, target: SuiteTarget, plan: SuitePlan, digest: str,
-                       source: str, columns: list[str], hashed: str, rows: int, known: int,
+                       columns: list[str], rows: int, known: int,
                        run_id: str | None) -> tuple[Validation, tuple[pa.Array, np.ndarray, bool]]:
     """The suite in up to three parts: the table's columns on no rows, the whole-table expectations on the
     columns they need, the row-level ones on the rows whose hash the suite has not recorded (``known``
     recorded hashes; none: every row, read once). Returns the validation and what to record: the hashes
     of rows found valid, those of rows that are not, and whether they replace the record."""
+    relation, hashed = target.relation, row_hash(columns)
     with_hash = [*columns, f"{hashed} as {HASH_COLUMN}"]
     if not known:
-        new = whole = read_relation(con, source, columns=with_hash)
+        new = whole = read_relation(con, relation, columns=with_hash)
         every_row = pa.array(new[HASH_COLUMN].to_numpy(), type=pa.uint64())
     else:
         projection = columns if plan.whole_table_columns is None else plan.whole_table_columns
         read = con.execute(f"select {', '.join([*projection, f'{hashed} as {HASH_COLUMN}'])} "
-                           f"from {source}").to_arrow_table()
+                           f"from {relation}").to_arrow_table()
         every_row = read.column(HASH_COLUMN)
         whole = arrow_frame(read.drop_columns([HASH_COLUMN]))
         del read
-        new = read_relation(con, source, columns=with_hash, params=[target.suite, digest],
+        new = read_relation(con, relation, columns=with_hash, params=[target.suite, digest],
                             where=f"{hashed} not in (select row_hash from {STATE_TABLE} "
                             "where suite = ? and suite_digest = ?)")
     parts = []
     if plan.table_shape:  # a frame of every column (but the hash) and no row
-        parts.append(run_suite(target.suite, read_relation(con, source, columns=columns, where="false"),
+        parts.append(run_suite(target.suite, read_relation(con, relation, columns=columns, where="false"),
                                run_id=run_id, expectations=plan.table_shape, part="columns"))
     if plan.whole_table:
         parts.append(run_suite(target.suite, whole, run_id=run_id, expectations=plan.whole_table,

@@ -135,24 +135,6 @@ def recorded_rows(con: duckdb.DuckDBPyConnection, suite: str, suite_digest: str)
                        [suite, suite_digest]).fetchone()[0]
 
 
-def hashed_source(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> tuple[str, str]:
-    """Where to read the rows from, and the SQL of a row's hash there.
-
-    A table is read as it is, its hash computed as it is read. A view is evaluated once into a
-    temporary table with the hash as a column, instead of once for the hashes and again for the rows not
-    found valid before. Temporary tables live in memory, so a read-only connection may create them.
-    """
-    schema, name = relation.split(".", 1)
-    is_view = con.execute("select count(*) from duckdb_views() where schema_name = ? and view_name = ?",
-                          [schema, name]).fetchone()[0]
-    if not is_view:
-        return relation, row_hash(columns)
-    copy = f"checked_{name}"
-    con.execute(f"create or replace temp table {copy} as "
-                f"select {', '.join(columns)}, {row_hash(columns)} as {HASH_COLUMN} from {relation}")
-    return copy, HASH_COLUMN
-
-
 def record_validated(con: duckdb.DuckDBPyConnection, suite: str, suite_digest: str,
                      hashes: pa.Array | pa.ChunkedArray, not_valid: np.ndarray, replace: bool) -> None:
     """Record ``hashes`` but ``not_valid`` (rows that failed or could not be judged) as valid rows of the
