@@ -17,6 +17,22 @@
       per-person model and every node succeeded (`commit_journey_digests`).
 -#}
 
+{#-
+    The configuration every per-person model starts with: incremental with strategy replace_persons, tag
+    person_incremental, and its dependency on the build mode and the changed persons, which its filter and
+    strategy read. Keyword arguments: more configuration (int_spells_at_month_end: replace_months_not_in).
+-#}
+{% macro person_incremental_model() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='replace_persons',
+        on_schema_change='append_new_columns',
+        tags=['person_incremental'],
+        **kwargs
+    ) }}
+    -- depends_on: {{ ref('int_journey_build_mode') }}, {{ ref('int_journey_changed_persons') }}
+{%- endmacro %}
+
 {#- The schema and table of the committed digests (written by on-run-end, read by int_journey_changed_persons). -#}
 {% macro journey_digests_relation() -%}
     {{ return(api.Relation.create(database=target.database, schema='meta', identifier='journey_person_digests')) }}

@@ -3,15 +3,8 @@
 -- birth year from records that know the full birth date first, then the most frequent; sex and
 -- nationality group the most frequent known value. Ties go to the smallest value, so runs are repeatable.
 
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_persons',
-    on_schema_change='append_new_columns',
-    tags=['person_incremental'],
-) }}
--- depends_on: {{ ref('int_journey_build_mode') }}
--- depends_on: {{ ref('int_journey_changed_persons') }}
 -- Per-person incremental (macros/person_incremental.sql): a monthly build rebuilds the changed persons only.
+{{ person_incremental_model() }}
 
 with
 

@@ -6,15 +6,7 @@
 -- build computes the changed persons' rows for every month, and every person's rows for the months not
 -- reported before (the new month); months no longer reported are deleted.
 
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_persons',
-    on_schema_change='append_new_columns',
-    tags=['person_incremental'],
-    replace_months_not_in='int_reporting_months',
-) }}
--- depends_on: {{ ref('int_journey_build_mode') }}
--- depends_on: {{ ref('int_journey_changed_persons') }}
+{{ person_incremental_model(replace_months_not_in='int_reporting_months') }}
 
 {%- set incremental = is_incremental() and not journey_full_rebuild() %}
 

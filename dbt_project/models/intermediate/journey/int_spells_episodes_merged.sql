@@ -2,15 +2,8 @@
 -- office's help episodes): overlapping or adjacent episodes of a person in one city and legal circle form
 -- one spell (taking into care, then guardianship and educational support, then help for young adults).
 
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_persons',
-    on_schema_change='append_new_columns',
-    tags=['person_incremental'],
-) }}
--- depends_on: {{ ref('int_journey_build_mode') }}
--- depends_on: {{ ref('int_journey_changed_persons') }}
 -- Per-person incremental (macros/person_incremental.sql): a monthly build rebuilds the changed persons only.
+{{ person_incremental_model() }}
 
 with
 

@@ -1,14 +1,7 @@
 -- All spells of all persons, whatever rule formed them, with the extras the KPIs need.
 
-{{ config(
-    materialized='incremental',
-    incremental_strategy='replace_persons',
-    on_schema_change='append_new_columns',
-    tags=['person_incremental'],
-) }}
--- depends_on: {{ ref('int_journey_build_mode') }}
--- depends_on: {{ ref('int_journey_changed_persons') }}
 -- Per-person incremental (macros/person_incremental.sql): a monthly build rebuilds the changed persons only.
+{{ person_incremental_model() }}
 
 with
 
