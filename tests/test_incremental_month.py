@@ -92,6 +92,7 @@ PER_PERSON_MODELS = (
     "intermediate.int_spells_episodes_merged",
     "intermediate.int_spells_unioned",
     "intermediate.int_spells_at_month_end",
+    "intermediate.int_stock_person_months",
     "marts.person_journey",
     "marts.person_spells",
     "marts.person_milestones",

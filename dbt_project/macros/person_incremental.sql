@@ -20,7 +20,8 @@
 {#-
     The configuration every per-person model starts with: incremental with strategy replace_persons, tag
     person_incremental, and its dependency on the build mode and the changed persons, which its filter and
-    strategy read. Keyword arguments: more configuration (int_spells_at_month_end: replace_months_not_in).
+    strategy read. Keyword arguments: more configuration (replace_months_not_in: a model whose months the
+    strategy keeps, a dependency too).
 -#}
 {% macro person_incremental_model() -%}
     {{ config(
@@ -31,6 +32,7 @@
         **kwargs
     ) }}
     -- depends_on: {{ ref('int_journey_build_mode') }}, {{ ref('int_journey_changed_persons') }}
+    {%- if kwargs.get('replace_months_not_in') %}, {{ ref(kwargs['replace_months_not_in']) }}{% endif %}
 {%- endmacro %}
 
 {#- The schema and table of the committed digests (written by on-run-end, read by int_journey_changed_persons). -#}

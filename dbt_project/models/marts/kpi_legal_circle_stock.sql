@@ -3,9 +3,14 @@
 
 with
 
-open_spells as (
+-- one row per person, city, month and circle: each person's circles are distinct
+stock as (
 
-    select * from {{ ref('int_spells_at_month_end') }}
+    select
+        city,
+        month,
+        unnest(legal_circles) as legal_circle
+    from {{ ref('int_stock_person_months') }}
 
 ),
 
@@ -15,8 +20,9 @@ final as (
         city,
         month,
         legal_circle,
-        cast(count(distinct person_key) as bigint) as persons
-    from open_spells
+        -- a count, not a distinct count (above)
+        cast(count(*) as bigint) as persons
+    from stock
     group by city, month, legal_circle
 
 )

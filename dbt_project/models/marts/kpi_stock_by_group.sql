@@ -9,96 +9,21 @@
 
 with
 
-open_spells as (
-
-    select * from {{ ref('int_spells_at_month_end') }}
-
-),
-
-persons as (
-
-    select * from {{ ref('int_person_attributes_consolidated') }}
-
-),
-
--- Persons numbered, so that the distinct steps below compare integers instead of 32-character keys (at
--- 1,000,000 persons and 29 million spell months: 13-14 s instead of 20-21 s); ordered, so that the numbers
--- are the same wherever the CTE is read.
-numbered_persons as (
-
-    select
-        row_number() over (order by person_key) as person_number,
-        person_key,
-        nationality_group,
-        birth_year,
-        sex
-    from persons
-
-),
-
--- every spell's person has attributes: both are built from the same events (int_events_with_person)
-spell_months as (
-
-    select
-        open_spells.city,
-        open_spells.month,
-        open_spells.month_end,
-        open_spells.legal_circle,
-        numbered_persons.person_number
-    from open_spells
-    inner join numbered_persons
-        on open_spells.person_key = numbered_persons.person_key
-
-),
-
-in_circle as (
-
-    select distinct
-        city,
-        month,
-        month_end,
-        legal_circle,
-        person_number
-    from spell_months
-
-),
-
-in_any_circle as (
-
-    select distinct
-        city,
-        month,
-        month_end,
-        'alle' as legal_circle,
-        person_number
-    from spell_months
-
-),
-
+-- one row per person in each (city, month, legal circle), and one per person in (city, month, 'alle'), with
+-- the person's attributes at that month end: so count(*) counts distinct persons
 stock as (
 
-    select * from in_circle
-    union all
-    select * from in_any_circle
-
-),
-
-described as (
-
     select
-        stock.city,
-        stock.month,
-        stock.legal_circle,
-        coalesce(numbered_persons.nationality_group, 'staatenlos/ungeklärt') as nationality_group,
-        {{ age_band('numbered_persons.birth_year', 'stock.month_end') }} as age_band,
-        coalesce(numbered_persons.sex, 'unbekannt') as sex
-    from stock
-    inner join numbered_persons
-        on stock.person_number = numbered_persons.person_number
+        city,
+        month,
+        unnest(list_append(legal_circles, 'alle')) as legal_circle,
+        nationality_group,
+        age_band,
+        sex
+    from {{ ref('int_stock_person_months') }}
 
 ),
 
--- one row per person and (city, month, circle) above, so count(*) counts distinct persons
 rolled_up as (
 
     select
@@ -109,7 +34,7 @@ rolled_up as (
         case when grouping(age_band) = 1 then 'alle' else age_band end as age_band,
         case when grouping(sex) = 1 then 'alle' else sex end as sex,
         count(*) as persons
-    from described
+    from stock
     group by grouping sets (
         (city, month, legal_circle),
         (city, month, legal_circle, nationality_group),
