@@ -138,10 +138,14 @@ def journey_trace(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
     untraced = con.execute(f"select count(*), count(*) filter (where not t) from ({query}) as j(k, p, a, t)"
                            ).fetchone()
     total, missing = int(untraced[0]), int(untraced[1])
-    examples = con.execute(f"select k, p, a from ({query}) as j(k, p, a, t) where not t order by k limit ?",
-                           [MAX_EXAMPLES]).fetchall()
-    by_agency = dict(con.execute(f"select a, count(*) from ({query}) as j(k, p, a, t) where not t group by a"
-                                 ).fetchall())
+    # examples and counts by agency only when there is something to show: each is the whole join again
+    # (at 1,000,000 persons the check took 3.8-4.0 s with them, 1.3-1.5 s without)
+    examples, by_agency = [], {}
+    if missing:
+        examples = con.execute(f"select k, p, a from ({query}) as j(k, p, a, t) where not t order by k limit ?",
+                               [MAX_EXAMPLES]).fetchall()
+        by_agency = dict(con.execute(f"select a, count(*) from ({query}) as j(k, p, a, t) where not t group by a"
+                                     ).fetchall())
     description = (f"all {total} journey events trace to a row of a current delivery" if not missing else
                    f"{missing} of {total} journey events trace to no row of a current delivery")
     return dg.AssetCheckResult(
