@@ -42,15 +42,17 @@
 
 {#-
     What the per-person models' rows are a function of besides the events: their own SQL and that of
-    int_reporting_months, the project's macros, dbt's version and the vars. A change to any of them makes
-    the next build a full rebuild.
+    int_reporting_months, the digests' SQL, the project's macros, dbt's version and the vars. A change to
+    any of them makes the next build a full rebuild.
 -#}
 {% macro journey_code_version() -%}
     {%- set parts = [] -%}
     {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
-        {#- int_reporting_months: its month ends are copied into int_spells_at_month_end, not digested -#}
+        {#- int_reporting_months: its month ends are copied into int_stock_person_months, not digested;
+            int_journey_person_digests: what a digest covers decides which persons are rebuilt -#}
         {%- if node.resource_type == 'model'
-              and ('person_incremental' in node.tags or node.name == 'int_reporting_months') -%}
+              and ('person_incremental' in node.tags
+                   or node.name in ('int_reporting_months', 'int_journey_person_digests')) -%}
             {%- do parts.append(node.unique_id ~ '=' ~ node.checksum.checksum) -%}
         {%- endif -%}
     {%- endfor -%}
