@@ -5,13 +5,13 @@ with
 
 sgb2_stock as (
 
-    select distinct
+    select
         city,
         month,
         month_end,
         person_key
-    from {{ ref('int_spells_at_month_end') }}
-    where legal_circle = 'SGB II'
+    from {{ ref('int_stock_person_months') }}
+    where list_contains(legal_circles, 'SGB II')
 
 ),
 

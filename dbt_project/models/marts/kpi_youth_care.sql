@@ -4,13 +4,14 @@ with
 
 youth_stock as (
 
+    -- is_unaccompanied: one of the person's open youth-office spells there is an unaccompanied minor's
     select
         city,
         month,
         person_key,
         is_unaccompanied
-    from {{ ref('int_spells_at_month_end') }}
-    where legal_circle = 'SGB VIII'
+    from {{ ref('int_stock_person_months') }}
+    where list_contains(legal_circles, 'SGB VIII')
 
 ),
 

@@ -1,12 +1,14 @@
 -- Who is in the stock at each month end, each person once: one row per person, city and reporting month
--- with an open spell, with the legal circles and the agencies of those spells and the person's
--- nationality group, age band at month end and sex. So the stock KPIs count rows (and unnest the circles),
--- where they used to find distinct persons among some 30 million spell months at 1,000,000 persons on
--- every build; and a monthly build writes only the new month's and the changed persons' rows.
+-- in which the person has a spell open at month end (started on or before the last day of the month and
+-- not ended by then; a spell ending on the last day no longer counts for that month), with the legal
+-- circles and agencies of those spells, whether a youth-office spell among them is an unaccompanied
+-- minor's, and the person's nationality group, age band at month end and sex. The stock KPIs count its
+-- rows (unnesting the circles): at 1,000,000 persons they used to find distinct persons among 29 million
+-- spell months on every build.
 --
--- Per-person incremental (macros/person_incremental.sql), with months as a second dimension like
--- int_spells_at_month_end: a monthly build computes the changed persons' rows for every month, and every
--- person's rows for the months not reported before; months no longer reported are deleted.
+-- Per-person incremental (macros/person_incremental.sql), with months as a second dimension: a monthly
+-- build computes the changed persons' rows for every month, and every person's rows for the months not
+-- reported before (the new month); months no longer reported are deleted.
 
 {{ person_incremental_model(replace_months_not_in='int_reporting_months') }}
 
@@ -14,16 +16,56 @@
 
 with
 
-open_spells as (
+spells as (
 
-    select * from {{ ref('int_spells_at_month_end') }}
-    {%- if incremental %}
-    -- months already in the table hold every unchanged person's rows
-    where {{ for_changed_persons() }}
-        or month not in (select distinct month from {{ this }})
-    {%- endif %}
+    select * from {{ ref('int_spells_unioned') }}
 
 ),
+
+months as (
+
+    select * from {{ ref('int_reporting_months') }}
+
+),
+
+{%- if incremental %}
+
+-- months already in the table hold every unchanged person's rows
+new_months as (
+
+    select * from months
+    where month not in (select distinct month from {{ this }})
+
+),
+
+open_spells as (
+
+    select months.*, spells.*
+    from spells
+    inner join months
+        on {{ is_open_at('spells.spell_start', 'spells.spell_end', 'months.month_end') }}
+    where {{ for_changed_persons('spells.person_key') }}
+
+    union all
+
+    select new_months.*, spells.*
+    from spells
+    inner join new_months
+        on {{ is_open_at('spells.spell_start', 'spells.spell_end', 'new_months.month_end') }}
+    where not ({{ for_changed_persons('spells.person_key') }})
+
+),
+{%- else %}
+
+open_spells as (
+
+    select months.*, spells.*
+    from spells
+    inner join months
+        on {{ is_open_at('spells.spell_start', 'spells.spell_end', 'months.month_end') }}
+
+),
+{%- endif %}
 
 persons as (
 
@@ -51,7 +93,8 @@ stock as (
         ) as circle_bits,
         bool_or(source_agency = 'abh') as with_abh,
         bool_or(source_agency = 'jobcenter') as with_jobcenter,
-        bool_or(source_agency = 'jugendamt') as with_jugendamt
+        bool_or(source_agency = 'jugendamt') as with_jugendamt,
+        coalesce(bool_or(legal_circle = 'SGB VIII' and is_unaccompanied), false) as is_unaccompanied
     from open_spells
     group by person_key, city, month, month_end
 
@@ -65,6 +108,7 @@ final as (
         stock.person_key,
         stock.city,
         stock.month,
+        stock.month_end,
         list_filter(
             [
                 {%- for circle in legal_circles() %}
@@ -81,6 +125,7 @@ final as (
             case when stock.with_jobcenter then 'jobcenter' end,
             case when stock.with_jugendamt then 'jugendamt' end
         ) as agency_set,
+        stock.is_unaccompanied,
         coalesce(persons.nationality_group, 'staatenlos/ungeklärt') as nationality_group,
         {{ age_band('persons.birth_year', 'stock.month_end') }} as age_band,
         coalesce(persons.sex, 'unbekannt') as sex
