@@ -147,6 +147,26 @@ def test_a_persons_digest_changes_when_a_redelivered_row_moves_two_events_alike(
     assert digest_1 != digest_2
 
 
+def test_a_build_drops_the_tables_of_retired_models(tmp_path: Path) -> None:
+    """dbt keeps the table of a model that was removed; int_spells_at_month_end's held person keys."""
+    warehouse = tmp_path / "warehouse" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("create schema intermediate")
+        con.execute("create table intermediate.int_events_with_person as select 'P1' as person_key, 'e1' as event_key")
+        con.execute("create table intermediate.int_spells_at_month_end as select 'P1' as person_key")
+    finally:
+        con.close()
+    _dbt(tmp_path, "run", "--select", "int_journey_person_digests")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = {name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()}
+    finally:
+        con.close()
+    assert "int_spells_at_month_end" not in tables and "int_journey_person_digests" in tables
+
+
 def test_the_last_month_rebuilt_only_the_persons_whose_events_changed(month_by_month: Path) -> None:
     con = duckdb.connect(str(month_by_month / "warehouse" / "warehouse.duckdb"), read_only=True)
     try:
