@@ -36,12 +36,12 @@ from pipelines.quality.validated import (
     PRUNE_FACTOR,
     STATE_TABLE,
     SuitePlan,
+    hashed_column_sql,
     plan_suite,
     record_digest,
     record_validated,
     recorded_rows,
     row_hash,
-    unique_hash_sql,
 )
 from pipelines.resources import WarehouseResource
 
@@ -200,7 +200,7 @@ def _validate_new_rows(con: duckdb.DuckDBPyConnection, target: SuiteTarget, plan
         every_row = pa.array(new[HASH_COLUMN].to_numpy(), type=pa.uint64())
     else:
         projection = columns if plan.whole_table_columns is None else plan.whole_table_columns
-        selected = [unique_hash_sql(c) if c in plan.unique_only_columns else c for c in projection]
+        selected = [hashed_column_sql(c) if c in plan.hashed_columns else c for c in projection]
         read = con.execute(f"select {', '.join([*selected, f'{hashed} as {HASH_COLUMN}'])} "
                            f"from {relation}").to_arrow_table()
         every_row = read.column(HASH_COLUMN)
@@ -215,8 +215,8 @@ def _validate_new_rows(con: duckdb.DuckDBPyConnection, target: SuiteTarget, plan
                                run_id=run_id, expectations=plan.table_shape, part="columns"))
     if plan.whole_table:
         part = run_suite(target.suite, whole, run_id=run_id, expectations=plan.whole_table, part="whole_table")
-        if known and plan.unique_only_columns and not (part.success and not part.failed_warning):
-            # read as hashes (``unique_hash_sql``), a failure may be a collision: the values decide
+        if known and plan.hashed_columns and not (part.success and not part.failed_warning):
+            # read as hashes (``hashed_column_sql``), a failure may be a collision: the values decide
             del whole
             whole = read_relation(con, relation, columns=projection)
             part = run_suite(target.suite, whole, run_id=run_id, expectations=plan.whole_table, part="whole_table")

@@ -5,7 +5,7 @@ code in its set, a pseudonym of the right form, a date within bounds) give the s
 every time as long as the row and the suite are unchanged, so they read only the rows the suite has not
 found valid before. Expectations about the table as a whole (row counts, uniqueness, a share allowed to
 be missing with ``mostly``) still read every row, as a frame of only the columns they need (uniqueness
-first on hashes, ``unique_hash_sql``); those about
+and null shares first on hashes, ``hashed_column_sql``); those about
 the table's columns (``person_journey``'s ``expect_table_columns_to_match_set``) read a frame of every
 column and no row.
 
@@ -77,7 +77,7 @@ class SuitePlan:
     whole_table_columns: list[str] | None  # the projection the whole-table part reads; None: every column
     table_shape: list[dict[str, Any]]  # expect_table_columns_to_match_set and its kind
     digest: str  # of the row-level expectations (``meta`` left out): editing them invalidates the record
-    unique_only_columns: tuple[str, ...] = ()  # whole-table columns only uniqueness expectations read
+    hashed_columns: tuple[str, ...] = ()  # whole-table columns read only for equality or null-ness (HASHABLE_TYPES)
 
     @property
     def incremental(self) -> bool:
@@ -99,26 +99,32 @@ def plan_suite(expectations: list[dict[str, Any]]) -> SuitePlan:
         columns = None  # a condition may name any column
     judged = [{k: v for k, v in e.items() if k != "meta"} for e in row_level]  # severity and notes aside
     digest = hashlib.sha256(json.dumps(judged, sort_keys=True).encode()).hexdigest()[:16]
-    unique_only: tuple[str, ...] = ()
+    hashed: tuple[str, ...] = ()
     if columns is not None:
-        others = {c for e in whole if e["type"] not in UNIQUENESS_TYPES for c in expectation_columns(e["kwargs"])}
-        unique_only = tuple(c for c in columns if c not in others)
-    return SuitePlan(row_level, whole, columns, shape, digest, unique_only)
+        others = {c for e in whole if e["type"] not in HASHABLE_TYPES for c in expectation_columns(e["kwargs"])}
+        hashed = tuple(c for c in columns if c not in others)
+    return SuitePlan(row_level, whole, columns, shape, digest, hashed)
 
 
-UNIQUENESS_TYPES = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})
-"""Whole-table expectations that only compare values for equality, column by column: their columns can be
-read as 64-bit hashes first (``unique_hash_sql``)."""
+HASHABLE_TYPES = frozenset({
+    "expect_column_values_to_be_unique",
+    "expect_compound_columns_to_be_unique",
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_null",
+})
+"""Whole-table expectations that only compare a column's values for equality or ask whether they are null:
+their columns can be read as 64-bit hashes first (``hashed_column_sql``)."""
 
 
-def unique_hash_sql(column: str) -> str:
-    """A column as its 64-bit hash (null stays null) for the uniqueness expectations.
+def hashed_column_sql(column: str) -> str:
+    """A column as its 64-bit hash, null staying null, for the HASHABLE_TYPES.
 
-    Equal values have equal hashes, so values whose hashes are all distinct are all distinct: a suite that
-    passes on the hashes passes on the values. Two distinct values can share a hash (a chance of about
-    rows^2 / 2^65: one in 10^6 for 5 million rows); so when anything fails on the hashes, the whole-table
-    part runs again on the values, and that verdict is the one reported. At 1,000,000 persons pandas
-    finds duplicates among 4.9 million ``event_key`` texts in 3.4 s, among their hashes in 0.5 s.
+    Nulls are where they were, so a share of missing values is the same. Equal values have equal hashes,
+    so values whose hashes are all distinct are all distinct: a suite that passes on the hashes passes on
+    the values. Two distinct values can share a hash (a chance of about rows^2 / 2^65: one in 10^6 for 5
+    million rows); so when anything fails on the hashes, the whole-table part runs again on the values,
+    and that verdict is the one reported. At 1,000,000 persons pandas finds duplicates among 4.9 million
+    ``event_key`` texts in 3.4 s, among their hashes in 0.5 s.
     """
     return f"case when {column} is not null then hash({column}) end as {column}"
 

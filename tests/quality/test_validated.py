@@ -144,10 +144,10 @@ def test_a_new_row_repeating_a_recorded_rows_key_fails_the_uniqueness_of_the_who
     assert _verdict(validation) == _full_verdict(warehouse, RAW_ABH)
 
 
-def test_uniqueness_is_judged_on_hashes_first_and_a_collision_leaves_the_verdict_to_the_values(
+def test_uniqueness_and_null_shares_are_judged_on_hashes_first_and_a_collision_leaves_it_to_the_values(
         warehouse, monkeypatch: pytest.MonkeyPatch):
     raw = plan_suite(load_suite_file("raw__abh__residence_status")["expectations"])
-    assert raw.unique_only_columns == ("delivery_id", "event_ref"), "azr_hash's missing share needs its values"
+    assert raw.hashed_columns == ("delivery_id", "event_ref", "azr_hash"), "keys compared, a share of nulls"
     parts = []
 
     def counting(suite, frame, *args, **kwargs):
@@ -161,7 +161,7 @@ def test_uniqueness_is_judged_on_hashes_first_and_a_collision_leaves_the_verdict
     validation, check = _validate(warehouse, STG_ABH)
     assert check.passed and parts == ["u"], "unique hashes settle it: one run, on integers"
     # every hash one of two values: the hashes collide, the values do not
-    monkeypatch.setattr(checks, "unique_hash_sql",
+    monkeypatch.setattr(checks, "hashed_column_sql",
                         lambda column: f"case when {column} is not null then hash({column}) % 2 end as {column}")
     parts.clear()
     validation, check = _validate(warehouse, STG_ABH)
@@ -195,6 +195,12 @@ def test_a_share_allowed_to_be_missing_is_judged_over_the_whole_table_not_the_ne
     validation, check = _validate(warehouse, RAW_ABH)
     assert check.passed, check.description  # azr_hash may be missing on up to 5 % of all rows
     assert validation.rows_validated == 5
+    assert _verdict(validation) == _full_verdict(warehouse, RAW_ABH)
+    with warehouse.connect() as con:  # now one in ten rows: the share, read as hashes, is the same and fails
+        con.execute("update raw.abh__residence_status set azr_hash = null where source_row % 10 = 0")
+    validation, check = _validate(warehouse, RAW_ABH)
+    assert not check.passed  # a warning
+    assert any(f.startswith("expect_column_values_to_not_be_null(azr_hash)") for f in validation.result.failed_warning)
     assert _verdict(validation) == _full_verdict(warehouse, RAW_ABH)
 
 
