@@ -2,7 +2,8 @@
     Tables of models that no longer exist. dbt never drops a relation whose model was removed, so a
     warehouse built by older code would keep them: stale rows, with person keys, that no deletion
     workflow expects there to be (a deletion drops the derived schemas whole, so they would go then).
-    on-run-start drops them; the list only grows.
+    on-run-start drops them; the list only grows. Like every project macro, this one is part of
+    journey_code_version(): an entry added here makes the next build of the per-person models a full one.
 -#}
 {% macro retired_relations() -%}
     {{ return([

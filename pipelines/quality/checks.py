@@ -111,8 +111,11 @@ def read_relation(con: duckdb.DuckDBPyConnection, relation: str, columns: list[s
     return arrow_frame(con.execute(sql, params or []).to_arrow_table())
 
 
-def arrow_frame(table: pa.Table) -> pd.DataFrame:
-    frame = table.to_pandas(date_as_object=True)
+def arrow_frame(table: pa.Table, nullable_uint64: bool = False) -> pd.DataFrame:
+    """``nullable_uint64``: UBIGINT columns (hashes) as pandas' nullable UInt64, which keeps all 64 bits
+    where a column with nulls would otherwise become float64."""
+    mapper = {pa.uint64(): pd.UInt64Dtype()}.get if nullable_uint64 else None
+    frame = table.to_pandas(date_as_object=True, types_mapper=mapper)
     for field in table.schema:  # a BOOLEAN column with nulls would arrive as objects
         if pa.types.is_boolean(field.type) and table.column(field.name).null_count:
             frame[field.name] = frame[field.name].astype("boolean")
@@ -165,7 +168,10 @@ def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: s
         rows = con.execute(f"select count(*) from {target.relation}").fetchone()[0] if plan.incremental else 0
         if plan.incremental and rows >= MIN_INCREMENTAL_ROWS:
             known = 0 if revalidate_all else recorded_rows(con, target.suite, digest)
-            validation, record = _validate_new_rows(con, target, plan, digest, columns, rows, known, run_id)
+            # text columns only: a float's NaN would hash to a value, where GX counts it as missing
+            hashed = [name for name, kind in described if name in plan.hashed_columns and kind == "VARCHAR"]
+            validation, record = _validate_new_rows(con, target, plan, digest, columns, rows, known, run_id,
+                                                    hashed)
         else:
             frame = read_relation(con, target.relation, columns=columns)
             validation = Validation(run_suite(target.suite, frame, run_id=run_id), len(frame), len(frame))
@@ -187,8 +193,8 @@ def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: s
 
 
 def _validate_new_rows(con: duckdb.DuckDBPyConnection, target: SuiteTarget, plan: SuitePlan, digest: str,
-                       columns: list[str], rows: int, known: int,
-                       run_id: str | None) -> tuple[Validation, tuple[pa.Array, np.ndarray, bool]]:
+                       columns: list[str], rows: int, known: int, run_id: str | None,
+                       hashed: list[str]) -> tuple[Validation, tuple[pa.Array, np.ndarray, bool]]:
     """The suite in up to three parts: the table's columns on no rows, the whole-table expectations on the
     columns they need, the row-level ones on the rows whose hash the suite has not recorded (``known``
     recorded hashes; none: every row, read once). Returns the validation and what to record: the hashes
@@ -200,11 +206,11 @@ def _validate_new_rows(con: duckdb.DuckDBPyConnection, target: SuiteTarget, plan
         every_row = pa.array(new[HASH_COLUMN].to_numpy(), type=pa.uint64())
     else:
         projection = columns if plan.whole_table_columns is None else plan.whole_table_columns
-        selected = [hashed_column_sql(c) if c in plan.hashed_columns else c for c in projection]
+        selected = [hashed_column_sql(c) if c in hashed else c for c in projection]
         read = con.execute(f"select {', '.join([*selected, f'{hashed} as {HASH_COLUMN}'])} "
                            f"from {relation}").to_arrow_table()
         every_row = read.column(HASH_COLUMN)
-        whole = arrow_frame(read.drop_columns([HASH_COLUMN]))
+        whole = arrow_frame(read.drop_columns([HASH_COLUMN]), nullable_uint64=bool(hashed))
         del read
         new = read_relation(con, relation, columns=with_hash, params=[target.suite, digest],
                             where=f"{hashed} not in (select row_hash from {STATE_TABLE} "
@@ -215,7 +221,7 @@ def _validate_new_rows(con: duckdb.DuckDBPyConnection, target: SuiteTarget, plan
                                run_id=run_id, expectations=plan.table_shape, part="columns"))
     if plan.whole_table:
         part = run_suite(target.suite, whole, run_id=run_id, expectations=plan.whole_table, part="whole_table")
-        if known and plan.hashed_columns and not (part.success and not part.failed_warning):
+        if known and hashed and not (part.success and not part.failed_warning):
             # read as hashes (``hashed_column_sql``), a failure may be a collision: the values decide
             del whole
             whole = read_relation(con, relation, columns=projection)

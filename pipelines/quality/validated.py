@@ -60,6 +60,16 @@ ROW_LEVEL_TYPES = frozenset({
 column-values expectation in GX, but compares rows, so it is not one of them)."""
 
 
+HASHABLE_TYPES = frozenset({
+    "expect_column_values_to_be_unique",
+    "expect_compound_columns_to_be_unique",
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_null",
+})
+"""Whole-table expectations that only compare a column's values for equality or ask whether they are null:
+their text columns can be read as 64-bit hashes first (``hashed_column_sql``)."""
+
+
 def is_row_level(expectation: dict[str, Any]) -> bool:
     """Whether the expectation judges each row on its own: its type, and no ``mostly`` share below 1
     (a share is a property of the whole column: 5 % missing over all rows is not 5 % of each month's)."""
@@ -101,19 +111,10 @@ def plan_suite(expectations: list[dict[str, Any]]) -> SuitePlan:
     digest = hashlib.sha256(json.dumps(judged, sort_keys=True).encode()).hexdigest()[:16]
     hashed: tuple[str, ...] = ()
     if columns is not None:
-        others = {c for e in whole if e["type"] not in HASHABLE_TYPES for c in expectation_columns(e["kwargs"])}
+        others = {c for e in whole if e["type"] not in HASHABLE_TYPES
+                  for c in expectation_columns(e.get("kwargs", {}))}
         hashed = tuple(c for c in columns if c not in others)
     return SuitePlan(row_level, whole, columns, shape, digest, hashed)
-
-
-HASHABLE_TYPES = frozenset({
-    "expect_column_values_to_be_unique",
-    "expect_compound_columns_to_be_unique",
-    "expect_column_values_to_not_be_null",
-    "expect_column_values_to_be_null",
-})
-"""Whole-table expectations that only compare a column's values for equality or ask whether they are null:
-their columns can be read as 64-bit hashes first (``hashed_column_sql``)."""
 
 
 def hashed_column_sql(column: str) -> str:
@@ -122,9 +123,11 @@ def hashed_column_sql(column: str) -> str:
     Nulls are where they were, so a share of missing values is the same. Equal values have equal hashes,
     so values whose hashes are all distinct are all distinct: a suite that passes on the hashes passes on
     the values. Two distinct values can share a hash (a chance of about rows^2 / 2^65: one in 10^6 for 5
-    million rows); so when anything fails on the hashes, the whole-table part runs again on the values,
-    and that verdict is the one reported. At 1,000,000 persons pandas finds duplicates among 4.9 million
-    ``event_key`` texts in 3.4 s, among their hashes in 0.5 s.
+    million rows; the frame keeps all 64 bits, ``arrow_frame``'s nullable UInt64); so when anything fails on
+    the hashes, the whole-table part runs again on the values, and that verdict is the one reported. At
+    1,000,000 persons pandas finds duplicates among 4.9 million ``event_key`` texts in 3.4 s, among their
+    hashes in 0.5 s. Text columns only (``checks.validate_target``): a float's NaN hashes to a value, where
+    GX counts it as missing.
     """
     return f"case when {column} is not null then hash({column}) end as {column}"
 

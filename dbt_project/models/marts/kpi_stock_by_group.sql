@@ -16,7 +16,7 @@ stock as (
     select
         city,
         month,
-        unnest(list_append(legal_circles, 'alle')) as legal_circle,
+        unnest({{ dbt.array_append('legal_circles', "'alle'") }}) as legal_circle,
         nationality_group,
         age_band,
         sex

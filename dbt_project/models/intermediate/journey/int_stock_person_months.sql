@@ -2,9 +2,10 @@
 -- in which the person has a spell open at month end (started on or before the last day of the month and
 -- not ended by then; a spell ending on the last day no longer counts for that month), with the legal
 -- circles and agencies of those spells, whether a youth-office spell among them is an unaccompanied
--- minor's, and the person's nationality group, age band at month end and sex. The stock KPIs count its
--- rows (unnesting the circles): at 1,000,000 persons they used to find distinct persons among 29 million
--- spell months on every build.
+-- minor's, and the person's nationality group, age band at month end and sex. kpi_stock_by_group,
+-- kpi_legal_circle_stock and kpi_persons_by_agency count its rows (unnesting the circles): at 1,000,000
+-- persons they used to find distinct persons among 29 million spell months on every build.
+-- kpi_youth_care and kpi_profile_mix take their SGB VIII and SGB II stock from it.
 --
 -- Per-person incremental (macros/person_incremental.sql), with months as a second dimension: a monthly
 -- build computes the changed persons' rows for every month, and every person's rows for the months not
@@ -116,7 +117,7 @@ final as (
                 {%- if not loop.last %},{% endif %}
                 {%- endfor %}
             ],
-            circle -> circle is not null
+            lambda circle: circle is not null
         ) as legal_circles,
         -- the agencies of the contracts, in a fixed order (int_identity_records tests its agency column)
         concat_ws(
