@@ -169,9 +169,9 @@ def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: s
         if plan.incremental and rows >= MIN_INCREMENTAL_ROWS:
             known = 0 if revalidate_all else recorded_rows(con, target.suite, digest)
             # text columns only: a float's NaN would hash to a value, where GX counts it as missing
-            hashed = [name for name, kind in described if name in plan.hashed_columns and kind == "VARCHAR"]
+            as_hashes = [name for name, kind in described if name in plan.hashed_columns and kind == "VARCHAR"]
             validation, record = _validate_new_rows(con, target, plan, digest, columns, rows, known, run_id,
-                                                    hashed)
+                                                    as_hashes)
         else:
             frame = read_relation(con, target.relation, columns=columns)
             validation = Validation(run_suite(target.suite, frame, run_id=run_id), len(frame), len(frame))
@@ -194,7 +194,7 @@ def validate_target(warehouse: WarehouseResource, target: SuiteTarget, run_id: s
 
 def _validate_new_rows(con: duckdb.DuckDBPyConnection, target: SuiteTarget, plan: SuitePlan, digest: str,
                        columns: list[str], rows: int, known: int, run_id: str | None,
-                       hashed: list[str]) -> tuple[Validation, tuple[pa.Array, np.ndarray, bool]]:
+                       as_hashes: list[str]) -> tuple[Validation, tuple[pa.Array, np.ndarray, bool]]:
     """The suite in up to three parts: the table's columns on no rows, the whole-table expectations on the
     columns they need, the row-level ones on the rows whose hash the suite has not recorded (``known``
     recorded hashes; none: every row, read once). Returns the validation and what to record: the hashes
@@ -206,11 +206,11 @@ def _validate_new_rows(con: duckdb.DuckDBPyConnection, target: SuiteTarget, plan
         every_row = pa.array(new[HASH_COLUMN].to_numpy(), type=pa.uint64())
     else:
         projection = columns if plan.whole_table_columns is None else plan.whole_table_columns
-        selected = [hashed_column_sql(c) if c in hashed else c for c in projection]
+        selected = [hashed_column_sql(c) if c in as_hashes else c for c in projection]
         read = con.execute(f"select {', '.join([*selected, f'{hashed} as {HASH_COLUMN}'])} "
                            f"from {relation}").to_arrow_table()
         every_row = read.column(HASH_COLUMN)
-        whole = arrow_frame(read.drop_columns([HASH_COLUMN]), nullable_uint64=bool(hashed))
+        whole = arrow_frame(read.drop_columns([HASH_COLUMN]), nullable_uint64=bool(as_hashes))
         del read
         new = read_relation(con, relation, columns=with_hash, params=[target.suite, digest],
                             where=f"{hashed} not in (select row_hash from {STATE_TABLE} "
@@ -221,7 +221,7 @@ def _validate_new_rows(con: duckdb.DuckDBPyConnection, target: SuiteTarget, plan
                                run_id=run_id, expectations=plan.table_shape, part="columns"))
     if plan.whole_table:
         part = run_suite(target.suite, whole, run_id=run_id, expectations=plan.whole_table, part="whole_table")
-        if known and hashed and not (part.success and not part.failed_warning):
+        if known and as_hashes and not (part.success and not part.failed_warning):
             # read as hashes (``hashed_column_sql``), a failure may be a collision: the values decide
             del whole
             whole = read_relation(con, relation, columns=projection)

@@ -169,6 +169,29 @@ def test_uniqueness_and_null_shares_are_judged_on_hashes_first_and_a_collision_l
     assert _verdict(validation) == _full_verdict(warehouse, STG_ABH)
 
 
+def test_only_text_columns_read_for_equality_or_nulls_reach_the_suite_as_hashes(
+        warehouse, monkeypatch: pytest.MonkeyPatch):
+    suite = load_suite_file(STG_ABH.suite)
+    # a share of codes in a set, judged over the whole table: it needs the values
+    extra = {"type": "expect_column_values_to_be_in_set",
+             "kwargs": {"column": "status_code", "value_set": ["ZZ"], "mostly": 0.5}, "meta": {"severity": "warning"}}
+    extended = {**suite, "expectations": [*suite["expectations"], extra]}
+    monkeypatch.setattr(checks, "load_suite_file", lambda name: extended)
+    frames = []
+
+    def recording(name, frame, *args, **kwargs):
+        if kwargs.get("part") == "whole_table":
+            frames.append({column: frame[column].dtype.kind for column in frame.columns})
+        return run_suite(name, frame, *args, **kwargs)
+
+    monkeypatch.setattr(checks, "run_suite", recording)
+    _validate(warehouse, STG_ABH)
+    frames.clear()
+    validation, check = _validate(warehouse, STG_ABH)
+    assert frames[0]["event_ref"] == "u" and frames[0]["status_code"] != "u"
+    assert any(f.startswith("expect_column_values_to_be_in_set(status_code)") for f in validation.result.failed_warning)
+
+
 def test_a_changed_row_is_added_to_the_record_until_stale_hashes_are_many(warehouse):
     _validate(warehouse, RAW_ABH)
     rows = _distinct_rows(warehouse, RAW_ABH.relation)
