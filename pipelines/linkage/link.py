@@ -103,10 +103,12 @@ FINGERPRINT = "hash64"
 
 
 def read_identities(warehouse: duckdb.DuckDBPyConnection) -> pa.Table:
-    """The identity records linkage works on, from the dbt model ``intermediate.int_identity_records``."""
-    return warehouse.execute(
-        f"select {IDENTITY_COLUMNS} from intermediate.int_identity_records order by identity_id"
-    ).to_arrow_table()
+    """The identity records linkage works on, from the dbt model ``intermediate.int_identity_records``.
+
+    In no particular order: ``_load`` computes everything from them by grouping and joining, and stores
+    the result ordered by ``identity_id``. Sorting here too cost 1.3-1.6 s at 1,000,000 persons.
+    """
+    return warehouse.execute(f"select {IDENTITY_COLUMNS} from intermediate.int_identity_records").to_arrow_table()
 
 
 def _edges_sql() -> str:

@@ -70,3 +70,20 @@ def test_a_run_reports_where_its_time_went_phase_by_phase(identities) -> None:
     assert all(seconds >= 0 for seconds in phases.values())
     assert phases["train"] < 0.05  # the model was given, not trained
     assert sum(phases.values()) == pytest.approx(result.seconds, abs=0.05)
+
+
+def test_the_order_of_the_identity_records_changes_nothing(identities) -> None:
+    """read_identities does not sort: the model, persons, pairs, review queue and cache are the same in any order."""
+    shuffled = identities.take(pa.array(np.random.default_rng(5).permutation(identities.num_rows)))
+    model, model_shuffled = train_model(identities), train_model(shuffled)
+    def parameters(saved: dict) -> dict:
+        return {key: value for key, value in saved.items() if key != "linker_uid"}  # a random id per linker
+
+    assert parameters(model_shuffled) == parameters(model)
+    ordered, unordered = link_identities(identities, model=model), link_identities(shuffled, model=model)
+    assert persons(unordered) == persons(ordered)
+    assert ordered.records.sort_by([("agency", "ascending"), ("record_ref", "ascending")]).equals(
+        unordered.records.sort_by([("agency", "ascending"), ("record_ref", "ascending")]))
+    assert pairs(unordered).equals(pairs(ordered))
+    assert unordered.review_queue.to_pandas().equals(ordered.review_queue.to_pandas())
+    assert unordered.score_cache.identities.equals(ordered.score_cache.identities)
