@@ -40,6 +40,13 @@
     {{ return(api.Relation.create(database=target.database, schema='meta', identifier='journey_person_digests')) }}
 {%- endmacro %}
 
+{#- The committed digests as they are in the warehouse now; none when nothing is committed (or at parse time). -#}
+{% macro committed_journey_digests() -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set digests = journey_digests_relation() -%}
+    {{ return(adapter.get_relation(database=digests.database, schema=digests.schema, identifier=digests.identifier)) }}
+{%- endmacro %}
+
 {#-
     What the per-person models' rows are a function of besides the events: their own SQL and that of
     int_reporting_months, the digests' SQL, the project's macros, dbt's version and the vars. A change to
@@ -75,9 +82,7 @@
     left over from an earlier build (a selection that leaves int_journey_build_mode out).
 -#}
 {% macro journey_full_rebuild_expression() -%}
-    {%- set digests = journey_digests_relation() -%}
-    {%- set committed = adapter.get_relation(
-        database=digests.database, schema=digests.schema, identifier=digests.identifier) if execute else none -%}
+    {%- set committed = committed_journey_digests() -%}
     {%- if committed -%}
         coalesce((select bool_or(code_version <> '{{ journey_code_version() }}') from {{ committed }}), true)
     {%- else -%}

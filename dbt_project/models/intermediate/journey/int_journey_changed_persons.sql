@@ -6,11 +6,7 @@
 
 {{ config(post_hook="drop table if exists {{ journey_digests_relation() }}") }}
 
-{%- set committed = adapter.get_relation(
-    database=journey_digests_relation().database,
-    schema=journey_digests_relation().schema,
-    identifier=journey_digests_relation().identifier,
-) if execute else none %}
+{%- set committed = committed_journey_digests() %}
 
 with
 
