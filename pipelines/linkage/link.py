@@ -441,11 +441,12 @@ def train_model(identities: pa.Table, seed: int = 1) -> dict[str, Any]:
         con.close()
 
 
-# Pairs of random records the u probabilities are counted on. Splink's early exit (stop after a probe of 1 %
-# of them once every level has 100 pairs) is switched off: at 1,000,000 persons it left the u of nationality
-# anywhere between 0.14 and 0.37 from one sample to the next (0.30 with every pair counted), and sex and
-# location as unsettled. All 10,000,000 pairs: 5.2-5.7 s against 1.3 s, once per model (docs/linkage.md).
-U_SAMPLE_PAIRS = 1e7
+# Pairs of random records the u probabilities are counted on, every one of them: Splink's early exit (stop
+# after a probe of 1 % once every level has 100 pairs) is switched off. At 1,000,000 persons it left the u of
+# nationality anywhere between 0.14 and 0.37 from one sample to the next (0.30-0.31 with every pair
+# counted), sex and location as unsettled. Counting all 2,000,000 pairs takes 1.5-1.6 s against 1.3 s, once
+# per model; 10,000,000 settle the rare name levels a little more for 4 s more (docs/linkage.md).
+U_SAMPLE_PAIRS = 2e6
 
 
 def _train(con: duckdb.DuckDBPyConnection, seed: int) -> dict[str, Any]:
