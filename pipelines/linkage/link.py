@@ -353,7 +353,7 @@ def _review_queue(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> pa.T
              or (d.agency_l = b.agency and d.record_ref_l = b.record_ref and d.agency_r = a.agency
                  and d.record_ref_r = a.record_ref))
         qualify row_number() over (partition by least(a.record_ref, b.record_ref), greatest(a.record_ref, b.record_ref)
-                                   order by s.link_probability desc) = 1
+                                   order by s.link_probability desc, s.identity_id_l, s.identity_id_r) = 1
         order by abs(s.link_probability - {MATCH_THRESHOLD}), agency_l, record_ref_l, agency_r, record_ref_r
     """).df()
     # Splink numbers levels from the weakest (0, "else") up; -1 is the null level.
@@ -418,6 +418,10 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table, block_limit: int
     # blocked pairs of a million persons as pairs of 32-character ids would not fit in memory.
     # ``fingerprint``: every field a comparison or a blocking rule reads; a cached score is valid while the
     # fingerprints of its pair are unchanged (FINGERPRINT).
+    # The rows are stored in identity_id order, so that records read in any order give the same sums (EM's
+    # parameters, the register assignment's probabilities) to the last digit; left in the join's order, 4,255
+    # of the 36,797 review-queue probabilities differed by up to 9e-16 at 1,000,000 persons. Sorted by uid,
+    # which is that order: 5.0-6.9 s against 6.7-8.0 s for the 32-character ids there.
     con.execute(f"""create or replace table identities as
         with keyed as (
             select *, row_number() over (order by identity_id) as uid
@@ -426,7 +430,7 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table, block_limit: int
             select i.*, k.* exclude (identity_id, uid), k.uid from identities i join keyed k using (identity_id)
         )
         select *, hash({', '.join(COMPARED_FIELDS)}) as fingerprint from fields
-        order by identity_id""")
+        order by uid""")
     con.execute("drop table block_keys; drop table crossed_keys")
     return int(con.execute("select count(*) from identities").fetchone()[0])
 
