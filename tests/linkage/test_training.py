@@ -20,7 +20,9 @@ def identities(pipeline_city) -> pa.Table:
 
 def u_probabilities(model: dict, comparison: str) -> list[float]:
     (found,) = [c for c in model["comparisons"] if c["output_column_name"] == comparison]
-    return [level["u_probability"] for level in found["comparison_levels"] if "u_probability" in level]
+    levels = [level for level in found["comparison_levels"] if not level.get("is_null_level")]
+    assert all(level.get("u_probability") is not None for level in levels), f"{comparison}: a level has no u"
+    return [level["u_probability"] for level in levels]
 
 
 def test_u_estimates_of_three_samples_agree(identities, monkeypatch) -> None:
