@@ -219,6 +219,17 @@ def resolve_conflicts(con: duckdb.DuckDBPyConnection) -> int:
 MIN_COUNTERPART_SAMPLE = 30  # records with an AZR number needed to estimate an agency's counterpart share
 
 
+def exact_sum(expression: str, clause: str = "") -> str:
+    """SQL: the sum of ``expression`` (values between 0 and 1) to 30 decimal places, whatever the rows' order.
+
+    ``clause``: a FILTER or OVER clause of the sum. A sum of doubles depends on the order its terms are
+    added in, which DuckDB's threads and joins do not fix: the probabilities of a run with the score cache
+    differed in the last digits from those of a run without it, and so did the review queue's. Decimals
+    add exactly (at most 10^8 - 1 before the point).
+    """
+    return f"(sum(({expression})::decimal(38, 30)) {clause})::double"
+
+
 def _assign(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> dict[str, float]:
     """Create table ``decided``: every scored pair with ``link_probability``, the probability links are made on.
 
@@ -275,7 +286,7 @@ def _assign(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> dict[str, 
                coalesce(person_l, person_r) as person,
                match_weight - {prior_weight} as log2_bf
         from pair_records where register_l <> register_r""")
-    con.execute("""create or replace temp table posterior as
+    con.execute(f"""create or replace temp table posterior as
         with persons as (
             select count(distinct person) as n from record_persons
         ), candidates as (
@@ -288,21 +299,21 @@ def _assign(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> dict[str, 
         )
         select agency, record_ref, person, n_candidates,
                (share / p.n) * pow(2, log2_bf - top) / ((1 - share) * pow(2, -top)
-                   + (share / p.n) * sum(pow(2, log2_bf - top)) over (partition by agency, record_ref))
+                   + (share / p.n) * {exact_sum('pow(2, log2_bf - top)', 'over (partition by agency, record_ref)')})
                as probability
         from scaled, persons p""")
     # Two records outside the register are one person only if they have the same counterpart there (or
     # both none): with both records' assignments known, that probability bounds the pair's.
-    con.execute("""create or replace temp table same_counterpart as
+    con.execute(f"""create or replace temp table same_counterpart as
         with records as (
-            select agency, record_ref, greatest(1 - sum(probability), 0) as p_none
+            select agency, record_ref, greatest(1 - {exact_sum('probability')}, 0) as p_none
             from posterior group by all
         ), pairs as (
             select identity_id_l, identity_id_r, agency_l, record_ref_l, agency_r, record_ref_r
             from pair_records
             where not register_l and not register_r and (agency_l, record_ref_l) <> (agency_r, record_ref_r)
         ), shared as (
-            select p.identity_id_l, p.identity_id_r, sum(x.probability * y.probability) as p_same
+            select p.identity_id_l, p.identity_id_r, {exact_sum('x.probability * y.probability')} as p_same
             from pairs p
             join posterior x on x.agency = p.agency_l and x.record_ref = p.record_ref_l
             join posterior y on y.agency = p.agency_r and y.record_ref = p.record_ref_r and y.person = x.person
@@ -367,10 +378,11 @@ def _review_queue(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> pa.T
 def _estimated_errors(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     """Model-based error estimates: the expected number of wrong links among the links made, and of
     true links among the pairs left unlinked (down to the review floor), from the pairs' probabilities."""
+    linked, unlinked = f"link_probability >= {MATCH_THRESHOLD}", f"link_probability < {MATCH_THRESHOLD}"
     made, expected_false, expected_missed = con.execute(f"""
-        select count(*) filter (where link_probability >= {MATCH_THRESHOLD}),
-               coalesce(sum(1 - link_probability) filter (where link_probability >= {MATCH_THRESHOLD}), 0),
-               coalesce(sum(link_probability) filter (where link_probability < {MATCH_THRESHOLD}), 0)
+        select count(*) filter (where {linked}),
+               coalesce({exact_sum('1 - link_probability', f'filter (where {linked})')}, 0),
+               coalesce({exact_sum('link_probability', f'filter (where {unlinked})')}, 0)
         from decided""").fetchone()
     return {
         "model_links": int(made),
@@ -393,7 +405,15 @@ def _workspace() -> duckdb.DuckDBPyConnection:
                                   "temp_directory": str(spill)})
 
 
-def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table, block_limit: int = BLOCK_LIMIT) -> int:
+def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table, block_limit: int = BLOCK_LIMIT,
+          ordered: bool = True) -> int:
+    """Table ``identities`` in the workspace: the records with Bloom-filter words, blocking keys, uid, fingerprint.
+
+    ``ordered``: the rows in identity_id order, which training needs (``_train``: its sums follow the rows'
+    order). Scoring with a given model reads each pair alone and sums exactly (``exact_sum``), so a month's
+    run leaves the rows in the join's order: sorting the 42 wide columns took 5.0-6.9 s of 8.4-11 s at
+    1,000,000 persons.
+    """
     con.register("identities_arrow", identities)
     # Bloom filters travel as '0101...' text (Arrow has no bit-string type) and become BIT again here. The
     # comparisons read them as 64-bit words (model.dice); the BIT columns stay for models saved before that.
@@ -418,10 +438,7 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table, block_limit: int
     # blocked pairs of a million persons as pairs of 32-character ids would not fit in memory.
     # ``fingerprint``: every field a comparison or a blocking rule reads; a cached score is valid while the
     # fingerprints of its pair are unchanged (FINGERPRINT).
-    # The rows are stored in identity_id order, so that records read in any order give the same sums (EM's
-    # parameters, the register assignment's probabilities) to the last digit; left in the join's order, 4,255
-    # of the 36,797 review-queue probabilities differed by up to 9e-16 at 1,000,000 persons. Sorted by uid,
-    # which is that order: 5.0-6.9 s against 6.7-8.0 s for the 32-character ids there.
+    # Sorted by uid, which is identity_id order: 5.0-6.9 s against 6.7-8.0 s for the 32-character ids.
     con.execute(f"""create or replace table identities as
         with keyed as (
             select *, row_number() over (order by identity_id) as uid
@@ -430,7 +447,7 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table, block_limit: int
             select i.*, k.* exclude (identity_id, uid), k.uid from identities i join keyed k using (identity_id)
         )
         select *, hash({', '.join(COMPARED_FIELDS)}) as fingerprint from fields
-        order by uid""")
+        {"order by uid" if ordered else ""}""")
     con.execute("drop table block_keys; drop table crossed_keys")
     return int(con.execute("select count(*) from identities").fetchone()[0])
 
@@ -454,7 +471,22 @@ U_SAMPLE_PAIRS = 2e6
 
 
 def _train(con: duckdb.DuckDBPyConnection, seed: int) -> dict[str, Any]:
-    """``train_model`` on a workspace that holds the loaded ``identities``."""
+    """``train_model`` on a workspace that holds the loaded ``identities``.
+
+    On one thread: EM sums probabilities over the pairs, and DuckDB's threads add their partial sums in
+    whatever order they finish, so two trainings on the same records differed in the last digits of the
+    m probabilities (and so in the model's version). One thread adds them in the rows' order, which
+    ``_load`` fixes: the same records, read in any order, give the same model.
+    """
+    threads = con.execute("select current_setting('threads')").fetchone()[0]
+    con.execute("set threads = 1")
+    try:
+        return _estimate(con, seed)
+    finally:
+        con.execute(f"set threads = {int(threads)}")
+
+
+def _estimate(con: duckdb.DuckDBPyConnection, seed: int) -> dict[str, Any]:
     linker = Linker(DuckDBAPI(connection=con).register("identities"), settings())
     linker.training.estimate_probability_two_random_records_match(DETERMINISTIC_RULES, recall=0.7)
     # num_chunks=1: without the early exit Splink's probe (a first chunk of 1 %) is wasted work; the counts
@@ -558,7 +590,7 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
         mark[0] = now
 
     con = _workspace()
-    n_identities = _load(con, identities, block_limit)
+    n_identities = _load(con, identities, block_limit, ordered=model is None)
     phase("load")
     # Estimated on the workspace linkage uses: loading is a fifth of a full run's linkage at a million persons.
     model = model if model is not None else _train(con, seed)
@@ -659,7 +691,8 @@ def link_identities(identities: pa.Table, model: dict[str, Any] | None = None,
         **shares,
     }
     new_cache = ScoreCache(scoring_version,
-                           con.execute("select identity_id, fingerprint from identities").to_arrow_table(),
+                           con.execute("select identity_id, fingerprint from identities order by identity_id")
+                           .to_arrow_table(),
                            con.execute("select * from scored").to_arrow_table())
     con.close()
     phase("records_and_cache")

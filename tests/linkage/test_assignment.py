@@ -11,7 +11,7 @@ import math
 import duckdb
 import pytest
 
-from pipelines.linkage.link import MIN_COUNTERPART_SAMPLE, _assign
+from pipelines.linkage.link import MIN_COUNTERPART_SAMPLE, _assign, exact_sum
 
 PRIOR = 1e-4
 REGISTER = 100  # persons of the immigration office
@@ -98,3 +98,15 @@ def test_two_records_outside_the_register_are_no_likelier_one_person_than_to_sha
     assert link_probability(con, "jA", "jB") == pytest.approx((1 - a_share) * (1 - 2 * link_probability(
         con, "a60", "jB")), abs=1e-9)
     assert link_probability(con, "jA", "jB") < 0.01
+
+
+def test_exact_sums_do_not_depend_on_the_order_of_their_terms() -> None:
+    """The assignment's sums are exact: a run with the score cache reads its pairs in another order than one
+    without it, and must give the same probabilities to the last digit."""
+    con = duckdb.connect()
+    orders = ([0.1, 0.2, 0.3], [0.3, 0.2, 0.1])
+    query = "select {} from (select unnest(?::double[]) as x)"
+    plain = [con.execute(query.format("sum(x)"), [terms]).fetchone()[0] for terms in orders]
+    exact = [con.execute(query.format(exact_sum("x")), [terms]).fetchone()[0] for terms in orders]
+    assert plain[0] != plain[1]  # doubles: 0.6000000000000001 and 0.6
+    assert exact[0] == exact[1] == 0.6
