@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
 
 from pipelines.linkage.evaluate import key_churn, measure_churn
-from pipelines.linkage.link import link_identities, read_identities, train_model
+from pipelines.linkage.link import link_identities, train_model
 from pipelines.linkage.review import load_decisions, record_decision
-
-
-@pytest.fixture(scope="module")
-def identities(pipeline_city):
-    con = duckdb.connect(str(pipeline_city.warehouse), read_only=True)
-    try:
-        return read_identities(con)
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

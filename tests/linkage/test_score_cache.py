@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipelines.linkage.link import link_identities, read_identities, train_model
-
-
-@pytest.fixture(scope="module")
-def identities(pipeline_city) -> pa.Table:
-    con = duckdb.connect(str(pipeline_city.warehouse), read_only=True)
-    try:
-        return read_identities(con)
-    finally:
-        con.close()
+from pipelines.linkage.link import link_identities, train_model
 
 
 def persons(result) -> set[frozenset[tuple[str, str]]]:

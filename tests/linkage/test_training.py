@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-import duckdb
-import pyarrow as pa
-import pytest
-
 import pipelines.linkage.link as link
-
-
-@pytest.fixture(scope="module")
-def identities(pipeline_city) -> pa.Table:
-    con = duckdb.connect(str(pipeline_city.warehouse), read_only=True)
-    try:
-        return link.read_identities(con)
-    finally:
-        con.close()
 
 
 def u_probabilities(model: dict, comparison: str) -> list[float]:
