@@ -31,42 +31,35 @@ months as (
 
 {%- if incremental %}
 
--- months already in the table hold every unchanged person's rows
 new_months as (
 
     select * from months
     where month not in (select distinct month from {{ this }})
 
 ),
+{%- endif %}
 
 open_spells as (
 
+    -- the changed persons in every month (in a full build: everyone)
     select months.*, spells.*
     from spells
     inner join months
         on {{ is_open_at('spells.spell_start', 'spells.spell_end', 'months.month_end') }}
     where {{ for_changed_persons('spells.person_key') }}
+    {%- if incremental %}
 
     union all
 
+    -- months already in the table hold every unchanged person's rows: theirs in the new months only
     select new_months.*, spells.*
     from spells
     inner join new_months
         on {{ is_open_at('spells.spell_start', 'spells.spell_end', 'new_months.month_end') }}
     where not ({{ for_changed_persons('spells.person_key') }})
+    {%- endif %}
 
 ),
-{%- else %}
-
-open_spells as (
-
-    select months.*, spells.*
-    from spells
-    inner join months
-        on {{ is_open_at('spells.spell_start', 'spells.spell_end', 'months.month_end') }}
-
-),
-{%- endif %}
 
 persons as (
 
