@@ -148,7 +148,8 @@ def test_a_persons_digest_changes_when_a_redelivered_row_moves_two_events_alike(
 
 
 def test_a_build_drops_the_tables_of_retired_models(tmp_path: Path) -> None:
-    """dbt keeps the table of a model that was removed; int_spells_at_month_end's held person keys."""
+    """dbt keeps the table of a model that was removed; int_spells_at_month_end's held person keys,
+    int_events_unioned source record references."""
     warehouse = tmp_path / "warehouse" / "warehouse.duckdb"
     warehouse.parent.mkdir()
     con = duckdb.connect(str(warehouse))
@@ -156,6 +157,7 @@ def test_a_build_drops_the_tables_of_retired_models(tmp_path: Path) -> None:
         con.execute("create schema intermediate")
         con.execute("create table intermediate.int_events_with_person as select 'P1' as person_key, 'e1' as event_key")
         con.execute("create table intermediate.int_spells_at_month_end as select 'P1' as person_key")
+        con.execute("create table intermediate.int_events_unioned as select 'R1' as record_ref")
     finally:
         con.close()
     _dbt(tmp_path, "run", "--select", "int_journey_person_digests")
@@ -164,7 +166,8 @@ def test_a_build_drops_the_tables_of_retired_models(tmp_path: Path) -> None:
         tables = {name for (name,) in con.execute("select table_name from duckdb_tables()").fetchall()}
     finally:
         con.close()
-    assert "int_spells_at_month_end" not in tables and "int_journey_person_digests" in tables
+    assert not {"int_spells_at_month_end", "int_events_unioned"} & tables
+    assert "int_journey_person_digests" in tables
 
 
 def test_the_last_month_rebuilt_only_the_persons_whose_events_changed(month_by_month: Path) -> None:

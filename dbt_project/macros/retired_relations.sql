@@ -8,6 +8,7 @@
 {% macro retired_relations() -%}
     {{ return([
         ('intermediate', 'int_spells_at_month_end'),
+        ('intermediate', 'int_events_unioned'),
     ]) }}
 {%- endmacro %}
 

@@ -29,7 +29,7 @@ from pipelines.resources import WarehouseResource
 from pipelines.warehouse import table_exists
 
 JOURNEY = dg.AssetKey(["marts", "person_journey"])
-EVENTS_UNIONED = dg.AssetKey(["intermediate", "int_events_unioned"])
+EVENTS = dg.AssetKey(["intermediate", "int_events_with_person"])
 MAX_EXAMPLES = 10
 
 
@@ -128,9 +128,9 @@ def journey_trace(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
             where delivery_id in (select delivery_id from current_deliveries)
         ),
         traced as (
-            select distinct unioned.event_key
-            from intermediate.int_events_unioned as unioned
-            inner join source_rows on unioned.event_ref = source_rows.event_ref
+            select distinct events.event_key
+            from intermediate.int_events_with_person as events
+            inner join source_rows on events.event_ref = source_rows.event_ref
         )
         select journey.event_key, journey.person_key, journey.source_agency, traced.event_key is not null
         from marts.person_journey as journey
@@ -160,7 +160,7 @@ def journey_trace(con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
     asset=JOURNEY,
     name="events_trace_to_source",
     blocking=True,
-    additional_deps=[EVENTS_UNIONED, *[dg.AssetKey(["raw", c.table]) for c in all_contracts().values()]],
+    additional_deps=[EVENTS, *[dg.AssetKey(["raw", c.table]) for c in all_contracts().values()]],
     description="Every person_journey event (event_key = md5 of the source event_ref) leads back to a row of "
     "a loaded, current delivery in raw.*: the journey invents nothing.",
 )

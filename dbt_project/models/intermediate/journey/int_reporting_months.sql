@@ -8,7 +8,7 @@ with
 
 events as (
 
-    select * from {{ ref('int_events_unioned') }}
+    select * from {{ ref('int_events_with_person') }}
 
 ),
 
