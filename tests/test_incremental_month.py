@@ -10,6 +10,7 @@ whose events changed. Both use the same saved linkage model, as two monthly runs
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -97,6 +98,14 @@ PER_PERSON_MODELS = (
     "marts.person_milestones",
 )
 BOOKKEEPING = ("intermediate.int_journey_build_mode", "intermediate.int_journey_changed_persons")
+# The delivery-incremental models (tag delivery_incremental, macros/delivery_incremental.sql).
+DELIVERY_MODELS = (
+    "staging.stg_abh__residence_status",
+    "staging.stg_jobcenter__events",
+    "staging.stg_jugendamt__cases",
+    "intermediate.int_identity_records",
+    "intermediate.int_events_with_person",
+)
 
 
 def _dbt(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -109,7 +118,8 @@ def _dbt(data_dir: Path, *args: str, check: bool = True) -> subprocess.Completed
 def _warehouse_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for (name,) in con.execute(
         """select schema_name || '.' || table_name from duckdb_tables()
-           where database_name = 'warehouse' and schema_name in ('intermediate', 'marts') order by 1""").fetchall()]
+           where database_name = 'warehouse' and schema_name in ('staging', 'intermediate', 'marts')
+           order by 1""").fetchall()]
 
 
 def test_a_persons_digest_changes_when_a_redelivered_row_moves_two_events_alike(tmp_path: Path) -> None:
@@ -187,15 +197,70 @@ def test_the_last_month_rebuilt_only_the_persons_whose_events_changed(month_by_m
 
 def test_the_incremental_month_builds_the_tables_a_full_refresh_builds(month_by_month: Path, tmp_path: Path) -> None:
     """Every dbt table of the incremental build equals the same inputs rebuilt from nothing (--full-refresh)."""
+    _assert_a_full_refresh_builds_the_same_tables(month_by_month / "warehouse" / "warehouse.duckdb", tmp_path)
+
+
+def test_a_resent_delivery_and_a_registry_change_rebuild_what_a_full_refresh_builds(
+        month_by_month: Path, tmp_path: Path) -> None:
+    """The delivery-incremental models (staging, identity records, events; macros/delivery_incremental.sql)
+    find their work by delivery id. A month re-sent under a new delivery id replaces the old one in raw: a
+    row left out must go, or give way to the older version of a corrected row; a changed row must change.
+    And a record the registry moves to another person must move its events."""
+    folder = tmp_path / "changed"
+    (folder / "warehouse").mkdir(parents=True)
+    warehouse = folder / "warehouse" / "warehouse.duckdb"
+    shutil.copy(month_by_month / "warehouse" / "warehouse.duckdb", warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        # the latest delivery of a corrected row: re-sent without that row (the older version comes back),
+        # without a row of its own (it goes) and with another row's date a day later
+        corrected, delivery = con.execute("""
+            select event_ref, arg_max(delivery_id, delivery_month) from raw.abh__residence_status
+            group by event_ref having count(distinct delivery_id) > 1 order by event_ref limit 1""").fetchone()
+        own = [ref for (ref,) in con.execute("""
+            select event_ref from raw.abh__residence_status where delivery_id = ?
+              and event_ref in (select event_ref from raw.abh__residence_status group by 1 having count(*) = 1)
+            order by event_ref limit 2""", [delivery]).fetchall()]
+        assert len(own) == 2
+        original_date = con.execute("select status_valid_from from raw.abh__residence_status where event_ref = ?",
+                                    [own[1]]).fetchone()[0]
+        con.execute("create temp table resent as from raw.abh__residence_status where delivery_id = ?", [delivery])
+        con.execute("delete from resent where event_ref in (?, ?)", [corrected, own[0]])
+        con.execute("update resent set status_valid_from = status_valid_from + 1 where event_ref = ?", [own[1]])
+        con.execute("update resent set delivery_id = ?", [delivery + "-resent"])
+        con.execute("delete from raw.abh__residence_status where delivery_id = ?", [delivery])
+        con.execute("insert into raw.abh__residence_status from resent")
+        # a jobcenter record merged into the person of an immigration-office record
+        con.execute("""update registry.person_registry set person_key = (
+                           select min(person_key) from registry.person_registry where agency = 'abh')
+                       where (agency, record_ref) = (select (agency, min(record_ref)) from registry.person_registry
+                                                     where agency = 'jobcenter' group by agency)""")
+        before = con.execute("select count(*) from staging.stg_abh__residence_status").fetchone()[0]
+    runs = [_dbt(folder, "run", "--selector", selector) for selector in ("pre_linkage", "post_linkage")]
+    assert not any("from all rows" in run.stdout for run in runs), "the builds were incremental"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        after = con.execute("select count(*) from staging.stg_abh__residence_status").fetchone()[0]
+        back = con.execute("select delivery_id from staging.stg_abh__residence_status where event_ref = ?",
+                           [corrected]).fetchone()[0]
+        moved = con.execute("select status_valid_from from staging.stg_abh__residence_status where event_ref = ?",
+                            [own[1]]).fetchone()[0]
+    assert after == before - 1, "one row gone, the corrected row's older version back"
+    assert back != delivery and not back.endswith("-resent")
+    assert moved == original_date + dt.timedelta(days=1)
+    _assert_a_full_refresh_builds_the_same_tables(warehouse, tmp_path)
+
+
+def _assert_a_full_refresh_builds_the_same_tables(warehouse: Path, tmp_path: Path) -> None:
     refreshed = tmp_path / "refreshed"
     (refreshed / "warehouse").mkdir(parents=True)
-    shutil.copy(month_by_month / "warehouse" / "warehouse.duckdb", refreshed / "warehouse" / "warehouse.duckdb")
-    _dbt(refreshed, "run", "--selector", "post_linkage", "--full-refresh")
-    con = duckdb.connect(str(month_by_month / "warehouse" / "warehouse.duckdb"), read_only=True)
+    shutil.copy(warehouse, refreshed / "warehouse" / "warehouse.duckdb")
+    for selector in ("pre_linkage", "post_linkage"):
+        _dbt(refreshed, "run", "--selector", selector, "--full-refresh")
+    con = duckdb.connect(str(warehouse), read_only=True)
     try:
         con.execute(f"attach '{refreshed / 'warehouse' / 'warehouse.duckdb'}' as refreshed (read_only)")
         tables = _warehouse_tables(con)
         assert set(PER_PERSON_MODELS) <= set(tables)
+        assert set(DELIVERY_MODELS) <= set(tables)
         for table in sorted(set(tables) - set(BOOKKEEPING)):
             only_incremental, only_refreshed = con.execute(f"""
                 select (select count(*) from (from {table} except all from refreshed.{table})),

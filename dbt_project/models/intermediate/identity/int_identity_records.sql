@@ -13,11 +13,8 @@
     'sex',
 ] -%}
 
-{%- set agency_models = {
-    'abh': 'stg_abh__residence_status',
-    'jobcenter': 'stg_jobcenter__events',
-    'jugendamt': 'stg_jugendamt__cases',
-} -%}
+{#- each agency's staging model (macros/delivery_incremental.sql: adding an agency adds an entry there) -#}
+{%- set agency_models = agency_staging_models() -%}
 
 {#- the agency that keeps the AZR register number by law; two of its records with different numbers
     are two persons, which linkage uses as a cannot-link constraint -#}
@@ -29,6 +26,16 @@
     'jobcenter': ('nationality_code', 'iso_alpha3'),
     'jugendamt': ('nationality_name', 'country_name_de'),
 } -%}
+
+-- Delivery-incremental (macros/delivery_incremental.sql), per source record: a build recomputes the
+-- identities of the records whose staged rows changed, found by a digest of each record's staged rows
+-- (staged_rows_digest; macro records_whose_staged_rows_changed). An identity combines several staged
+-- rows, so it cannot keep one delivery id as the staging models and the events do.
+{{ delivery_incremental_model(
+    unit=['agency', 'record_ref'],
+    inputs=[],
+    more_units='records_whose_staged_rows_changed',
+) }}
 
 with
 
@@ -51,10 +58,12 @@ nationality_codes as (
         {{ holds_register_number[agency] }} as azr_is_register,
         rows.district,
         rows.delivery_month,
-        rows.source_row
+        rows.source_row,
+        {{ staged_row_hash('rows') }} as staged_row_hash
     from {{ ref(model) }} as rows
     left join nationality_codes
         on rows.{{ nationality_join[agency][0] }} = nationality_codes.{{ nationality_join[agency][1] }}
+    where {{ for_replaced_units(["'" ~ agency ~ "'", 'rows.record_ref']) }}
 
 ),
 
@@ -84,7 +93,8 @@ identities as (
         arg_max(
             struct_pack(city, household_ref, district, delivery_month),
             struct_pack(delivery_month, source_row)
-        ) as latest
+        ) as latest,
+        bit_xor(staged_row_hash) as staged_rows_digest
     from unioned
     group by all
 
@@ -113,7 +123,8 @@ final as (
         nationality,
         azr_is_register,
         latest.district as district,
-        latest.delivery_month as delivery_month
+        latest.delivery_month as delivery_month,
+        staged_rows_digest
     from identities
 
 )

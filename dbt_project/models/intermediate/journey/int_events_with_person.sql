@@ -6,24 +6,40 @@
 -- events of a million persons twice cost about 6 s of every build. A record missing from the registry
 -- keeps a null person_key here, which test assert_every_event_record_is_linked reports (and which stops
 -- every model downstream of this one).
+--
+-- Delivery-incremental (macros/delivery_incremental.sql), per source record: a build recomputes the events
+-- of the records with staged rows from deliveries this table has not seen or no longer in staging, and of
+-- the records the registry now gives another person (macro records_given_another_person).
+{{ delivery_incremental_model(
+    unit=['source_agency', 'record_ref'],
+    inputs=[
+        {'ref': 'stg_abh__residence_status', 'units': "'abh', record_ref"},
+        {'ref': 'stg_jobcenter__events', 'units': "'jobcenter', record_ref"},
+        {'ref': 'stg_jugendamt__cases', 'units': "'jugendamt', record_ref"},
+    ],
+    more_units='records_given_another_person',
+) }}
 
 with
 
 abh_status as (
 
     select * from {{ ref('stg_abh__residence_status') }}
+    where {{ for_replaced_units(["'abh'", 'record_ref']) }}
 
 ),
 
 jobcenter_events as (
 
     select * from {{ ref('stg_jobcenter__events') }}
+    where {{ for_replaced_units(["'jobcenter'", 'record_ref']) }}
 
 ),
 
 youth_episodes as (
 
     select * from {{ ref('stg_jugendamt__cases') }}
+    where {{ for_replaced_units(["'jugendamt'", 'record_ref']) }}
 
 ),
 
@@ -62,7 +78,8 @@ abh_status_events as (
         birth_date_precision,
         sex,
         nationality_group,
-        delivery_month
+        delivery_month,
+        delivery_id
     from abh_status
 
 ),
@@ -99,7 +116,8 @@ abh_arrivals as (
         birth_date_precision,
         sex,
         nationality_group,
-        delivery_month
+        delivery_month,
+        delivery_id
     from abh_arrival_candidates
     where arrival_rank = 1
 
@@ -128,7 +146,8 @@ jobcenter_coded_events as (
         birth_date_precision,
         sex,
         nationality_group,
-        delivery_month
+        delivery_month,
+        delivery_id
     from jobcenter_events
 
 ),
@@ -153,7 +172,8 @@ jobcenter_asylblg_ends as (
         birth_date_precision,
         sex,
         nationality_group,
-        delivery_month
+        delivery_month,
+        delivery_id
     from jobcenter_events
     where event_code = 'ZUGANG'
         and asylblg_end_date is not null
@@ -179,7 +199,8 @@ youth_episode_starts as (
         birth_date_precision,
         sex,
         nationality_group,
-        delivery_month
+        delivery_month,
+        delivery_id
     from youth_episodes
 
 ),
@@ -202,7 +223,8 @@ youth_episode_ends as (
         birth_date_precision,
         sex,
         nationality_group,
-        delivery_month
+        delivery_month,
+        delivery_id
     from youth_episodes
     where end_date is not null
 
@@ -246,7 +268,8 @@ final as (
         unioned.birth_date_precision,
         unioned.sex,
         unioned.nationality_group,
-        unioned.delivery_month
+        unioned.delivery_month,
+        unioned.delivery_id
     from unioned
     left join event_types
         on unioned.event_type = event_types.event_type

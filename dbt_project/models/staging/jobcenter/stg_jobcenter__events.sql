@@ -1,8 +1,13 @@
+-- Delivery-incremental (macros/delivery_incremental.sql): a build recomputes only the event_refs of
+-- deliveries this table has not seen or whose delivery is gone, from all raw rows of those event_refs.
+{{ delivery_incremental_model(unit=['event_ref'], inputs=[{'source': ['jobcenter', 'events'], 'units': 'event_ref'}]) }}
+
 with
 
 source as (
 
     select * from {{ source('jobcenter', 'events') }}
+    where {{ for_replaced_units(['event_ref']) }}
 
 ),
 

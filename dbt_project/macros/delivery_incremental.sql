@@ -1,0 +1,263 @@
+{#-
+    Delivery-incremental models (tag `delivery_incremental`): models whose rows for a unit (a staging row's
+    event_ref, an event's source record) depend only on that unit's rows in their inputs, each input row
+    carrying the delivery_id it came from. A build replaces only the units a delivery touched since the
+    model's last build; without this, a month at 1,000,000 persons recomputed every staging row and event
+    (dbt_project/README.md, "Delivery-incremental models").
+
+    Which units changed, without bookkeeping of its own: a model keeps the delivery_id of each of its rows,
+    so comparing the delivery ids of its inputs with its own finds
+    - rows of deliveries it has not seen (a new month, a re-sent month under a new delivery_id): their
+      units are recomputed; a delivery whose every row lost to a later correction has no row here and is
+      recomputed again each build, which costs its rows and changes nothing;
+    - its rows from deliveries its inputs no longer hold (a re-sent month replaces the old delivery in
+      raw): their units are recomputed, so that an older version of a corrected row comes back, or the
+      unit goes.
+    Ingestion loads a delivery in one transaction, so a delivery id is in an input whole or not at all.
+
+    The units are written to a table by a pre-hook (`<model>__replaced`, dropped by the post-hook); the
+    model's SQL recomputes their rows and the strategy `replace_units` deletes the units and inserts the
+    new rows. A unit recomputed to no rows is so deleted.
+
+    Rows are also a function of code: the model's SQL, the seeds it joins, the project's macros. Each
+    model's table is stored with a version of all that (`delivery_inputs_version`) in
+    meta.delivery_incremental_versions; on-run-start drops the table of a selected model whose version
+    differs, and the build creates it anew from all rows.
+-#}
+
+{#-
+    The configuration a delivery-incremental model starts with.
+    - `unit`: the columns identifying a unit in the model;
+    - `inputs`: per input, `ref` (a model) or `source` ([source, table]), and `units`: select expressions
+      giving an input row's unit, in the order of `unit`;
+    - `more_units`: optional name of a macro returning SQL for more units to replace: the events' records the
+      registry gave another person; the identity records' records whose staged rows changed (an identity
+      combines several staged rows, so it keeps no one delivery id, and `inputs` is empty).
+-#}
+{% macro delivery_incremental_model(unit, inputs, more_units=none) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='replace_units',
+        unique_key=unit,
+        delivery_inputs=inputs,
+        more_units=more_units,
+        on_schema_change='fail',
+        tags=['delivery_incremental'],
+        pre_hook=["{{ delivery_units_pre_hook() }}"],
+        post_hook=["{{ delivery_units_post_hook() }}"]
+    ) }}
+{%- endmacro %}
+
+{#- The table of the units this build replaces. -#}
+{% macro replaced_units_relation(relation=this) -%}
+    {{ return(api.Relation.create(database=relation.database, schema=relation.schema,
+                                  identifier=relation.identifier ~ '__replaced')) }}
+{%- endmacro %}
+
+{#- An input of `delivery_inputs` as a relation. -#}
+{% macro delivery_input_relation(input) -%}
+    {%- if input.get('source') -%}
+        {{ return(source(input['source'][0], input['source'][1])) }}
+    {%- else -%}
+        {{ return(ref(input['ref'])) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Pre-hook: in an incremental build, the units to replace as a table, which the model's SQL and the
+    strategy read: those of input rows from deliveries the model has not seen, the model's own from
+    deliveries no input holds any more, and `more_units`.
+-#}
+{% macro delivery_units_pre_hook() -%}
+    {%- if execute and is_incremental() -%}
+        {%- set unit = config.get('unique_key') -%}
+        {%- set inputs = config.get('delivery_inputs') -%}
+        {%- set more_units = config.get('more_units') -%}
+        create or replace table {{ replaced_units_relation() }} as
+        with
+        {%- if inputs %}
+        seen as (
+            select distinct delivery_id from {{ this }}
+        ),
+        current_deliveries as (
+            {%- for input in inputs %}
+            select distinct delivery_id from {{ delivery_input_relation(input) }}{% if not loop.last %} union{% endif %}
+            {%- endfor %}
+        ),
+        {%- endif %}
+        touched ({{ unit | join(', ') }}) as (
+            {%- for input in inputs %}
+            select {{ input['units'] }} from {{ delivery_input_relation(input) }} as input
+            where not exists (select 1 from seen where seen.delivery_id = input.delivery_id)
+            union all
+            {%- endfor %}
+            {%- if inputs %}
+            select {{ unit | join(', ') }} from {{ this }} as existing
+            where not exists (select 1 from current_deliveries where current_deliveries.delivery_id = existing.delivery_id)
+            {%- endif %}
+            {%- if inputs and more_units %}
+            union all
+            {%- endif %}
+            {%- if more_units %}
+            {{ context[more_units]() }}
+            {%- endif %}
+        )
+        select distinct * from touched
+    {%- else -%}
+        drop table if exists {{ replaced_units_relation() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook: drop the units' table, and record the version of the code the table now reflects. -#}
+{% macro delivery_units_post_hook() -%}
+    {%- set versions = delivery_versions_relation() -%}
+    drop table if exists {{ replaced_units_relation() }};
+    create schema if not exists {{ versions.schema }};
+    create table if not exists {{ versions }} (model varchar, version varchar);
+    delete from {{ versions }} where model = '{{ model.unique_id }}';
+    insert into {{ versions }} values ('{{ model.unique_id }}', '{{ delivery_inputs_version(model.unique_id) }}')
+{%- endmacro %}
+
+{#-
+    A filter for an input of a delivery-incremental model: in an incremental build only the rows of the
+    replaced units, else every row. `columns`: the input's columns matching the unit's, in the unit's
+    order (a literal for a unit column the input does not have: the agency, for one input of several).
+-#}
+{% macro for_replaced_units(columns) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set unit = config.get('unique_key') -%}
+        ({{ columns | join(', ') }}) in (select ({{ unit | join(', ') }}) from {{ replaced_units_relation() }})
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Incremental strategy: delete the replaced units' rows, insert the recomputed ones. -#}
+{% macro get_incremental_replace_units_sql(arg_dict) -%}
+    {%- set target_relation = arg_dict['target_relation'] -%}
+    {%- set unit = arg_dict['unique_key'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target_relation }}
+    where ({{ unit | join(', ') }}) in (select ({{ unit | join(', ') }}) from {{ replaced_units_relation(target_relation) }});
+    insert into {{ target_relation }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+{% macro delivery_versions_relation() -%}
+    {{ return(api.Relation.create(database=target.database, schema='meta', identifier='delivery_incremental_versions')) }}
+{%- endmacro %}
+
+{#-
+    What a delivery-incremental model's rows are a function of besides its inputs' rows: its own SQL and
+    that of every model and seed upstream of it, the project's macros, dbt's version and the vars.
+-#}
+{% macro delivery_inputs_version(unique_id) -%}
+    {%- set parts = [] -%}
+    {%- set seen = [] -%}
+    {%- set queue = [unique_id] -%}
+    {%- for _ in range(1000) if queue -%}
+        {%- set current = queue.pop(0) -%}
+        {%- if current not in seen and current in graph.nodes -%}
+            {%- do seen.append(current) -%}
+            {%- set node = graph.nodes[current] -%}
+            {%- do parts.append(current ~ '=' ~ node.checksum.checksum) -%}
+            {%- for parent in node.depends_on.nodes -%}
+                {%- do queue.append(parent) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do parts.append('dbt=' ~ dbt_version ~ ',adapter=' ~ adapter.type()) -%}
+    {%- for name in context.keys() | sort -%}
+        {%- set macro = context[name].macro -%}
+        {%- if macro is defined and macro.package_name == project_name -%}
+            {%- do parts.append(macro.unique_id ~ '=' ~ local_md5(macro.macro_sql)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do parts.append('vars=' ~ tojson(var('reporting_first_month', none))) -%}
+    {{ return(local_md5(parts | sort | join('|'))) }}
+{%- endmacro %}
+
+{#-
+    on-run-start: drop the table of every selected delivery-incremental model whose stored version is not
+    the current one (or that has none), so that this build creates it from all rows.
+-#}
+{% macro drop_outdated_delivery_incremental_models() -%}
+    {%- if execute -%}
+        {%- set versions = delivery_versions_relation() -%}
+        {%- set stored = {} -%}
+        {#- asked of DuckDB, not of dbt's relation cache: a cache miss (schema meta is no model's) opens a
+            transaction, which the hook runner rolls back, and the drops below with it -#}
+        {%- set found = run_query("select count(*) from duckdb_tables() where schema_name = '" ~ versions.schema
+                                  ~ "' and table_name = '" ~ versions.identifier ~ "'") -%}
+        {%- if found.columns[0].values()[0] > 0 -%}
+            {%- for row in run_query('select model, version from ' ~ versions) -%}
+                {%- do stored.update({row[0]: row[1]}) -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
+            {%- if node.resource_type == 'model' and 'delivery_incremental' in node.tags
+                  and node.unique_id in selected_resources -%}
+                {%- set existing = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+                {%- if existing is not none and stored.get(node.unique_id) != delivery_inputs_version(node.unique_id) -%}
+                    {%- do log('rebuilding ' ~ existing ~ ' from all rows: its code or an input\'s changed', info=true) -%}
+                    {%- do adapter.drop_relation(existing) -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+{#-
+    More units of int_events_with_person: the source records whose events carry another person_key than the
+    registry now gives them (a merge or split by linkage, a review decision), or none where it now has one.
+-#}
+{% macro records_given_another_person() -%}
+    select events.source_agency, events.record_ref
+    from (select distinct source_agency, record_ref, person_key from {{ this }}) as events
+    left join {{ source('registry', 'person_registry') }} as registry
+        on registry.agency = events.source_agency
+        and registry.record_ref = events.record_ref
+    where registry.person_key is distinct from events.person_key
+{%- endmacro %}
+
+{#-
+    A staged row's hash for int_identity_records' staged_rows_digest: the row's event_ref and the delivery it
+    came from. Hashed twice, as in int_journey_person_digests: DuckDB's hash of several columns is
+    xor-linear in the last one, so two rows whose delivery changed alike would cancel out in the xor.
+-#}
+{% macro staged_row_hash(relation) -%}
+    hash(hash({{ relation }}.event_ref, {{ relation }}.delivery_id))
+{%- endmacro %}
+
+{#-
+    More units of int_identity_records: the records whose staged rows are not those their identities were
+    formed from (a row added, replaced by a correction, or gone with its delivery), or that have no
+    identity yet, or no staged row any more; compared by the xor of staged_row_hash over the record.
+-#}
+{% macro records_whose_staged_rows_changed() -%}
+    {%- set models = agency_staging_models() -%}
+    select coalesce(staged.agency, built.agency), coalesce(staged.record_ref, built.record_ref)
+    from (
+        {%- for agency, model in models.items() %}
+        select '{{ agency }}' as agency, record_ref, bit_xor({{ staged_row_hash('rows') }}) as digest
+        from {{ ref(model) }} as rows group by record_ref
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    ) as staged
+    full outer join (
+        select agency, record_ref, bit_xor(staged_rows_digest) as digest from {{ this }} group by agency, record_ref
+    ) as built
+        on staged.agency = built.agency
+        and staged.record_ref = built.record_ref
+    where staged.digest is distinct from built.digest
+{%- endmacro %}
+
+{#- Each agency's staging model: the identity records' inputs (adding an agency adds an entry here). -#}
+{% macro agency_staging_models() -%}
+    {{ return({
+        'abh': 'stg_abh__residence_status',
+        'jobcenter': 'stg_jobcenter__events',
+        'jugendamt': 'stg_jugendamt__cases',
+    }) }}
+{%- endmacro %}
