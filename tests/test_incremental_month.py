@@ -203,32 +203,51 @@ def test_the_incremental_month_builds_the_tables_a_full_refresh_builds(month_by_
 def test_a_resent_delivery_and_a_registry_change_rebuild_what_a_full_refresh_builds(
         month_by_month: Path, tmp_path: Path) -> None:
     """The delivery-incremental models (staging, identity records, events; macros/delivery_incremental.sql)
-    find their work by delivery id. A month re-sent under a new delivery id replaces the old one in raw: a
-    row left out must go, or give way to the older version of a corrected row; a changed row must change.
-    And a record the registry moves to another person must move its events."""
+    find their work by comparing with their inputs. A month re-sent under a new delivery id replaces the
+    old one in raw: a row left out must go, or give way to the older version of a corrected row; a changed
+    row must change, also when the change moves the row to another record. And a record the registry moves
+    to another person must move its events."""
     folder = tmp_path / "changed"
     (folder / "warehouse").mkdir(parents=True)
     warehouse = folder / "warehouse" / "warehouse.duckdb"
     shutil.copy(month_by_month / "warehouse" / "warehouse.duckdb", warehouse)
     with duckdb.connect(str(warehouse)) as con:
         # the latest delivery of a corrected row: re-sent without that row (the older version comes back),
-        # without a row of its own (it goes) and with another row's date a day later
-        corrected, delivery = con.execute("""
+        # without a row of its own (it goes), with another row's date a day later and a third row moved to
+        # another record of the delivery
+        corrected = con.execute("""
             select event_ref, arg_max(delivery_id, delivery_month) from raw.abh__residence_status
             group by event_ref having count(distinct delivery_id) > 1 order by event_ref limit 1""").fetchone()
+        assert corrected is not None, "the test city's immigration office corrects rows"
+        corrected, delivery = corrected
         own = [ref for (ref,) in con.execute("""
             select event_ref from raw.abh__residence_status where delivery_id = ?
               and event_ref in (select event_ref from raw.abh__residence_status group by 1 having count(*) = 1)
-            order by event_ref limit 2""", [delivery]).fetchall()]
-        assert len(own) == 2
+            order by event_ref limit 3""", [delivery]).fetchall()]
+        assert len(own) == 3
+        other_record = con.execute("""
+            select min(record_ref) from raw.abh__residence_status where delivery_id = ? and record_ref <> (
+                select record_ref from raw.abh__residence_status where event_ref = ?)""",
+                                   [delivery, own[2]]).fetchone()[0]
         original_date = con.execute("select status_valid_from from raw.abh__residence_status where event_ref = ?",
                                     [own[1]]).fetchone()[0]
         con.execute("create temp table resent as from raw.abh__residence_status where delivery_id = ?", [delivery])
         con.execute("delete from resent where event_ref in (?, ?)", [corrected, own[0]])
         con.execute("update resent set status_valid_from = status_valid_from + 1 where event_ref = ?", [own[1]])
+        con.execute("update resent set record_ref = ? where event_ref = ?", [other_record, own[2]])
         con.execute("update resent set delivery_id = ?", [delivery + "-resent"])
         con.execute("delete from raw.abh__residence_status where delivery_id = ?", [delivery])
         con.execute("insert into raw.abh__residence_status from resent")
+        # and a correction in a new delivery that moves an older row, sent once, to another record: the old
+        # record's delivery stays, so only a comparison of the rows finds the record the row left
+        single, moved_from = con.execute("""
+            select event_ref, any_value(record_ref) from raw.abh__residence_status where delivery_id <> ?
+            group by event_ref having count(*) = 1 order by event_ref limit 1""", [delivery]).fetchone()
+        con.execute("""insert into raw.abh__residence_status
+            select * replace ('abh-zz-correction' as delivery_id,
+                              (select max(delivery_month) from raw.abh__residence_status) as delivery_month,
+                              ? as record_ref)
+            from raw.abh__residence_status where event_ref = ?""", [other_record, single])
         # a jobcenter record merged into the person of an immigration-office record
         con.execute("""update registry.person_registry set person_key = (
                            select min(person_key) from registry.person_registry where agency = 'abh')
@@ -241,11 +260,14 @@ def test_a_resent_delivery_and_a_registry_change_rebuild_what_a_full_refresh_bui
         after = con.execute("select count(*) from staging.stg_abh__residence_status").fetchone()[0]
         back = con.execute("select delivery_id from staging.stg_abh__residence_status where event_ref = ?",
                            [corrected]).fetchone()[0]
-        moved = con.execute("select status_valid_from from staging.stg_abh__residence_status where event_ref = ?",
+        later = con.execute("select status_valid_from from staging.stg_abh__residence_status where event_ref = ?",
                             [own[1]]).fetchone()[0]
+        moved = con.execute("""select record_ref from intermediate.int_events_with_person
+                               where event_ref in (?, ?)""", [own[2], single]).fetchall()
     assert after == before - 1, "one row gone, the corrected row's older version back"
     assert back != delivery and not back.endswith("-resent")
-    assert moved == original_date + dt.timedelta(days=1)
+    assert later == original_date + dt.timedelta(days=1)
+    assert moved and {record for (record,) in moved} == {other_record} != {moved_from}
     _assert_a_full_refresh_builds_the_same_tables(warehouse, tmp_path)
 
 

@@ -33,8 +33,7 @@
 -- rows, so it cannot keep one delivery id as the staging models and the events do.
 {{ delivery_incremental_model(
     unit=['agency', 'record_ref'],
-    inputs=[],
-    more_units='records_whose_staged_rows_changed',
+    more_units=['records_whose_staged_rows_changed'],
 ) }}
 
 with

@@ -8,16 +8,12 @@
 -- every model downstream of this one).
 --
 -- Delivery-incremental (macros/delivery_incremental.sql), per source record: a build recomputes the events
--- of the records with staged rows from deliveries this table has not seen or no longer in staging, and of
--- the records the registry now gives another person (macro records_given_another_person).
+-- of the records whose staged rows differ from those the events were formed from (a new or re-sent
+-- delivery, a correction, an event_ref moved to another record; each event keeps its row's delivery_id for
+-- that), and of the records the registry now gives another person.
 {{ delivery_incremental_model(
     unit=['source_agency', 'record_ref'],
-    inputs=[
-        {'ref': 'stg_abh__residence_status', 'units': "'abh', record_ref"},
-        {'ref': 'stg_jobcenter__events', 'units': "'jobcenter', record_ref"},
-        {'ref': 'stg_jugendamt__cases', 'units': "'jugendamt', record_ref"},
-    ],
-    more_units='records_given_another_person',
+    more_units=['event_records_whose_staged_rows_changed', 'records_given_another_person'],
 ) }}
 
 with
