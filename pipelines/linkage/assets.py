@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 import duckdb
 
-from pipelines.linkage.link import ScoreCache, link_identities, read_identities
+from pipelines.linkage.link import ScoreCache, link_identities
 from pipelines.linkage.models import load_current_model, save_model
 from pipelines.linkage.registry import update_registry
 from pipelines.linkage.review import load_decisions, write_queue
@@ -57,12 +57,12 @@ class LinkageConfig(dg.Config):
 def person_registry(context: dg.AssetExecutionContext, config: LinkageConfig,
                     warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.connect(read_only=True) as con:
-        identities = read_identities(con)
         cache = read_score_cache(con)
     # A saved model keeps pair scores, and with them the person keys, stable from month to month;
     # the first run (or an explicit retrain) estimates one and saves it as a new version.
     model = None if config.retrain else load_current_model()
-    result = link_identities(identities, model=model, decisions=load_decisions(), cache=cache)
+    # the identity records are read from the file by linkage's own DuckDB (link._load), not through Python
+    result = link_identities(warehouse.file, model=model, decisions=load_decisions(), cache=cache)
     if model is None:
         path = save_model(result.model_json)
         context.log.info(f"trained and saved linkage model {result.model_version} at {path}")

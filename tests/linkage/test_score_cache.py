@@ -77,3 +77,17 @@ def test_the_order_of_the_identity_records_changes_nothing(identities) -> None:
     assert pairs(unordered).equals(pairs(ordered))
     assert unordered.review_queue.to_pandas().equals(ordered.review_queue.to_pandas())
     assert unordered.score_cache.identities.equals(ordered.score_cache.identities)
+
+
+def test_linking_from_the_warehouse_file_gives_what_its_records_give(pipeline_city, identities) -> None:
+    """The linkage step reads the identity records from the warehouse file inside DuckDB (their Bloom
+    filters as BIT); tests and the evaluation hand over ``read_identities``' Arrow table (the filters as
+    text). The same records must give the same persons, pairs and fingerprints: the score cache's reuse
+    rests on the fingerprints."""
+    model = train_model(identities)
+    from_table = link_identities(identities, model=model)
+    from_file = link_identities(pipeline_city.warehouse, model=model)
+    assert from_file.records.equals(from_table.records)
+    assert from_file.score_cache.identities.equals(from_table.score_cache.identities)
+    assert pairs(from_file).equals(pairs(from_table))
+    assert from_file.counts == from_table.counts
