@@ -290,9 +290,10 @@ def summarise(runs: list[dict]) -> dict:
         "raw_rows": runs[0]["raw_rows"],
         "identity_records": runs[0]["identity_records"],
         "persons_in_journey": runs[0]["persons_in_journey"],
-        # the clock of link_identities as the linkage asset records it (loading the records, estimating the
-        # model where there is none yet, scoring, clustering; not reading the warehouse, not the registry
-        # write): all records in the full run, the new month's in the incremental one
+        # the clock of link_identities as the linkage asset records it (reading and loading the records,
+        # estimating the model where there is none yet, scoring, clustering; not the registry write; before
+        # 3a5f019 the records were read from the warehouse outside it): all records in the full run, the new
+        # month's in the incremental one
         "linkage_records_per_minute": round(runs[0]["linkage_runs"][0]["identity_records"] / max(median(
             [r["linkage_runs"][0]["seconds"] for r in runs]), 1e-9) * 60),
         "linkage_seconds": {"full": median([r["linkage_runs"][0]["seconds"] for r in runs]),

@@ -349,7 +349,8 @@
     where staged.digest is distinct from built.digest
 {%- endmacro %}
 
-{#- Each agency's staging model: the identity records' inputs (adding an agency adds an entry here). -#}
+{#- Each agency's staging model: the identity records' inputs and what the events compare with staging
+    (adding an agency adds an entry here). -#}
 {% macro agency_staging_models() -%}
     {{ return({
         'abh': 'stg_abh__residence_status',

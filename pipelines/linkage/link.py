@@ -411,7 +411,7 @@ def _workspace() -> duckdb.DuckDBPyConnection:
                                   "temp_directory": str(spill)})
 
 
-def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table | Path, block_limit: int = BLOCK_LIMIT,
+def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table | str | Path, block_limit: int = BLOCK_LIMIT,
           ordered: bool = True) -> int:
     """Table ``identities`` in the workspace: the records with Bloom-filter words, blocking keys, uid, fingerprint.
 
@@ -429,7 +429,7 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table | Path, block_lim
     words = ", ".join(bloom_words_sql(c) for c in BLOOM_COLUMNS)
     # The comparisons read the Bloom filters as 64-bit words (model.dice); the BIT columns stay for models
     # saved before that.
-    if isinstance(identities, Path):
+    if isinstance(identities, str | Path):
         con.execute(f"attach '{str(identities).replace(chr(39), chr(39) * 2)}' as warehouse (read_only)")
         try:
             con.execute(f"""create table identities as select *, {words}
@@ -589,7 +589,7 @@ def _only_rescored(rule: str | dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def link_identities(identities: pa.Table | Path, model: dict[str, Any] | None = None,
+def link_identities(identities: pa.Table | str | Path, model: dict[str, Any] | None = None,
                     decisions: pd.DataFrame | None = None, seed: int = 1,
                     cache: ScoreCache | None = None, block_limit: int = BLOCK_LIMIT) -> LinkageResult:
     """Cluster identity records: ``read_identities``' table, or the warehouse file to read them from (``_load``).
