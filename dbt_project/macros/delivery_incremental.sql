@@ -178,14 +178,7 @@
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- do parts.append('dbt=' ~ dbt_version ~ ',adapter=' ~ adapter.type()) -%}
-    {%- for name in context.keys() | sort -%}
-        {%- set macro = context[name].macro -%}
-        {%- if macro is defined and macro.package_name == project_name -%}
-            {%- do parts.append(macro.unique_id ~ '=' ~ local_md5(macro.macro_sql)) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- do parts.append('reporting_first_month=' ~ tojson(var('reporting_first_month', none))) -%}
+    {%- do parts.extend(macro_and_dbt_versions()) -%}
     {{ return(local_md5(parts | sort | join('|'))) }}
 {%- endmacro %}
 

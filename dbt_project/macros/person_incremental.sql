@@ -63,8 +63,17 @@
             {%- do parts.append(node.unique_id ~ '=' ~ node.checksum.checksum) -%}
         {%- endif -%}
     {%- endfor -%}
-    {#- dbt's and the adapter's own macros (dbt.hash, dbt.listagg, ...) change with their versions -#}
-    {%- do parts.append('dbt=' ~ dbt_version ~ ',adapter=' ~ adapter.type()) -%}
+    {%- do parts.extend(macro_and_dbt_versions()) -%}
+    {{ return(local_md5(parts | join('|'))) }}
+{%- endmacro %}
+
+{#-
+    What models' rows depend on besides their SQL and inputs, as text parts for a version: dbt's and the
+    adapter's version (their own macros, dbt.hash, dbt.listagg, ..., change with it), every macro of the
+    project and the var reporting_first_month. Shared by journey_code_version and delivery_inputs_version.
+-#}
+{% macro macro_and_dbt_versions() -%}
+    {%- set parts = ['dbt=' ~ dbt_version ~ ',adapter=' ~ adapter.type()] -%}
     {#- the graph holds no macros; the context holds each as a callable that knows its parsed macro -#}
     {%- for name in context.keys() | sort -%}
         {%- set macro = context[name].macro -%}
@@ -73,7 +82,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- do parts.append('reporting_first_month=' ~ var('reporting_first_month', none)) -%}
-    {{ return(local_md5(parts | join('|'))) }}
+    {{ return(parts) }}
 {%- endmacro %}
 
 {#-
