@@ -113,7 +113,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook: drop the units' table, and record the version of the code the table now reflects. -#}
+{#- Post-hook: drop the units' table, and store the version (code and upstream tables) the table now reflects. -#}
 {% macro delivery_units_post_hook() -%}
     {%- set versions = delivery_versions_relation() -%}
     drop table if exists {{ replaced_units_relation() }};
