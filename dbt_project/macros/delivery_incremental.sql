@@ -216,19 +216,20 @@
                 {%- do selected.append(node) -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- set outdated = [] -%}
+        {%- set changed = [] -%}
         {%- for node in selected -%}
             {%- if stored.get(node.unique_id) != delivery_inputs_version(node.unique_id, stored) -%}
-                {%- do outdated.append(node.unique_id) -%}
+                {%- do changed.append(node.unique_id) -%}
             {%- endif -%}
         {%- endfor -%}
-        {#- downstream of an outdated one: its stored version names the upstream table this build replaces -#}
-        {%- for _ in selected -%}
-            {%- for node in selected if node.unique_id not in outdated -%}
-                {%- if delivery_incremental_upstream(node.unique_id) | select('in', outdated) | list -%}
-                    {%- do outdated.append(node.unique_id) -%}
-                {%- endif -%}
-            {%- endfor -%}
+        {#- and those downstream of one: their stored version names the upstream table this build replaces
+            (delivery_incremental_upstream is transitive, so one pass finds them all) -#}
+        {%- set outdated = [] -%}
+        {%- for node in selected -%}
+            {%- if node.unique_id in changed
+                  or delivery_incremental_upstream(node.unique_id) | select('in', changed) | list -%}
+                {%- do outdated.append(node.unique_id) -%}
+            {%- endif -%}
         {%- endfor -%}
         {%- for node in selected if node.unique_id in outdated -%}
             {%- set existing = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
