@@ -411,66 +411,77 @@ def _workspace() -> duckdb.DuckDBPyConnection:
                                   "temp_directory": str(spill)})
 
 
+# What the blocking keys and the frequent-name flag read of an identity record (``_load``).
+KEY_COLUMNS = ("identity_id", "family_name_hash", "given_name_hash", "family_name_phonetic", "given_name_phonetic",
+               "birth_year", "birth_date_hash", "sex", "nationality", "city", "district")
+
+
 def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table | str | Path, block_limit: int = BLOCK_LIMIT,
           ordered: bool = True) -> int:
     """Table ``identities`` in the workspace: the records with Bloom-filter words, blocking keys, uid, fingerprint.
 
     ``identities``: the records as ``read_identities`` gives them, or the warehouse file, attached read-only
-    for the one statement that copies its records. From the file they go from table to table inside DuckDB,
-    their Bloom filters as BIT: at 1,000,000 persons 3.6 s, against 1.9 s to read them into Arrow (the filters
-    as '0101...' text) and 3.7-3.9 s to copy that into the workspace, and the 1.45 million records are not
-    also held in Python while linkage runs.
+    while the records are copied. From the file they go from table to table inside DuckDB, their Bloom
+    filters as BIT, and the 1.45 million records of 1,000,000 persons are not also held in Python while
+    linkage runs.
+
+    The keys are computed over a narrow copy of the columns they read, and the wide table (42 columns) is
+    written once, with the keys joined in: at 1,000,000 persons loading took 7.9-8.3 s so, against 11.2-11.5 s
+    when the wide table was written first and again with the keys (the Bloom-filter words' faster form is
+    part of that gain, ``bloom_words_sql``).
 
     ``ordered``: the rows in identity_id order, which training needs (``_train``: its sums follow the rows'
     order). Scoring with a given model reads each pair alone and sums exactly (``exact_sum``), so a month's
     run leaves the rows in the join's order: at 1,000,000 persons the statement that writes the 42 wide
     columns took 3.4-3.9 s so, 5.0-6.9 s sorted by uid and 6.7-8.0 s sorted by the 32-character ids.
     """
-    words = ", ".join(bloom_words_sql(c) for c in BLOOM_COLUMNS)
-    # The comparisons read the Bloom filters as 64-bit words (model.dice); the BIT columns stay for models
-    # saved before that.
     if isinstance(identities, str | Path):
         con.execute(f"attach '{str(identities).replace(chr(39), chr(39) * 2)}' as warehouse (read_only)")
-        try:
-            con.execute(f"""create table identities as select *, {words}
-                from (select {NATIVE_IDENTITY_COLUMNS} from warehouse.{IDENTITY_RELATION})""")
-        finally:
-            con.execute("detach warehouse")
+        source = f"(select {NATIVE_IDENTITY_COLUMNS} from warehouse.{IDENTITY_RELATION})"
     else:
         # Bloom filters travel as '0101...' text (Arrow has no bit-string type) and become BIT again here.
         con.register("identities_arrow", identities)
-        con.execute(f"""create table identities as select * replace (
+        con.execute("""create temp table identity_source as select * replace (
             family_name_bloom::varchar::bit as family_name_bloom, given_name_bloom::varchar::bit as given_name_bloom,
-            azr_bloom::varchar::bit as azr_bloom), {words}
-            from identities_arrow""")
+            azr_bloom::varchar::bit as azr_bloom) from identities_arrow""")
         con.unregister("identities_arrow")
-    con.execute(f"""alter table identities add column family_name_frequent boolean;
-        update identities set family_name_frequent = coalesce(f.share > {FREQUENT_NAME_SHARE}, false)
-        from (select family_name_hash, count(*) / sum(count(*)) over () as share
-              from identities group by family_name_hash) f
-        where identities.family_name_hash is not distinct from f.family_name_hash""")
-    # Blocking keys, refined where a block would be too large (model.BLOCK_KEYS), computed over a narrow
-    # projection and joined back by id: over the whole rows (Bloom filters as BIT and words) they took three
-    # times as long (100,000 persons: 6.4 s against 2.1 s). Each set of keys is its own table: as subqueries of
-    # one statement they took four times as long as apart (1,000,000 persons, counted then on the keys' texts:
-    # 43 s against 11 s).
-    con.execute(f"create temp table block_keys as {block_keys_sql(block_limit)}")
-    con.execute(f"create temp table crossed_keys as {crossed_keys_sql(block_limit)}")
-    # ``uid``: a small integer id for Splink (in identity_id order, so pairs keep their orientation); the
-    # blocked pairs of a million persons as pairs of 32-character ids would not fit in memory.
-    # ``fingerprint``: every field a comparison or a blocking rule reads; a cached score is valid while the
-    # fingerprints of its pair are unchanged (FINGERPRINT).
-    # Sorted by uid, which is identity_id order: 5.0-6.9 s against 6.7-8.0 s for the 32-character ids.
-    con.execute(f"""create or replace table identities as
-        with keyed as (
-            select *, row_number() over (order by identity_id) as uid
-            from block_keys join crossed_keys using (identity_id)
-        ), fields as (
-            select i.*, k.* exclude (identity_id, uid), k.uid from identities i join keyed k using (identity_id)
-        )
-        select *, hash({', '.join(COMPARED_FIELDS)}) as fingerprint from fields
-        {"order by uid" if ordered else ""}""")
-    con.execute("drop table block_keys; drop table crossed_keys")
+        source = "identity_source"
+    try:
+        # The narrow copy is named ``identities``: the key SQL of model.py reads that table.
+        con.execute(f"create temp table identities as select {', '.join(KEY_COLUMNS)} from {source}")
+        con.execute(f"""create temp table frequent_names as
+            select family_name_hash, count(*) / sum(count(*)) over () > {FREQUENT_NAME_SHARE} as family_name_frequent
+            from identities group by family_name_hash""")
+        # Blocking keys, refined where a block would be too large (model.BLOCK_KEYS). Each set of keys is its own
+        # table: as subqueries of one statement they took four times as long as apart (1,000,000 persons,
+        # counted then on the keys' texts: 43 s against 11 s).
+        con.execute(f"create temp table block_keys as {block_keys_sql(block_limit)}")
+        con.execute(f"create temp table crossed_keys as {crossed_keys_sql(block_limit)}")
+        con.execute("drop table temp.identities")
+        words = ", ".join(bloom_words_sql(c) for c in BLOOM_COLUMNS)
+        # ``uid``: a small integer id for Splink (in identity_id order, so pairs keep their orientation); the
+        # blocked pairs of a million persons as pairs of 32-character ids would not fit in memory.
+        # ``fingerprint``: every field a comparison or a blocking rule reads; a cached score is valid while the
+        # fingerprints of its pair are unchanged (FINGERPRINT).
+        # The comparisons read the Bloom filters as 64-bit words (model.dice); the BIT columns stay for models
+        # saved before that.
+        con.execute(f"""create table identities as
+            with keyed as (
+                select *, row_number() over (order by identity_id) as uid
+                from block_keys join crossed_keys using (identity_id)
+            ), fields as (
+                select i.*, {words}, coalesce(f.family_name_frequent, false) as family_name_frequent,
+                       k.* exclude (identity_id, uid), k.uid
+                from {source} i join keyed k using (identity_id)
+                left join frequent_names f on i.family_name_hash is not distinct from f.family_name_hash
+            )
+            select *, hash({', '.join(COMPARED_FIELDS)}) as fingerprint from fields
+            {"order by uid" if ordered else ""}""")
+    finally:
+        con.execute("drop table if exists temp.identity_source; drop table if exists temp.frequent_names; "
+                    "drop table if exists temp.block_keys; drop table if exists temp.crossed_keys")
+        if source != "identity_source":
+            con.execute("detach warehouse")
     return int(con.execute("select count(*) from identities").fetchone()[0])
 
 

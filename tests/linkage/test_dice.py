@@ -19,7 +19,8 @@ def test_dice_on_words_equals_dice_on_bit_strings_straight_and_crosswise_with_nu
     filters = [_filter(rng, rng.choice([0.01, 0.03, 0.1, 0.5])) for _ in range(150)]
     filters += ["0" * BLOOM_BITS, "1" * BLOOM_BITS, "1" + "0" * (BLOOM_BITS - 1), "0" * (BLOOM_BITS - 1) + "1", None]
     con = duckdb.connect()
-    con.execute("create table t as select unnest(?) as family_name_bloom, unnest(?) as given_name_bloom",
+    # The filters as the warehouse holds them: BIT.
+    con.execute("create table t as select unnest(?)::bit as family_name_bloom, unnest(?)::bit as given_name_bloom",
                 [filters, list(reversed(filters))])
     words = ", ".join(bloom_words_sql(c) for c in ("family_name_bloom", "given_name_bloom"))
     con.execute(f"create table w as select *, {words} from t")
@@ -41,3 +42,17 @@ def test_dice_on_words_equals_dice_on_bit_strings_straight_and_crosswise_with_nu
         assert compared == len(filters) ** 2
         assert nulls >= 2 * len(filters)  # a null filter on either side, and two empty filters: no similarity
     assert "azr_bloom" in BLOOM_COLUMNS and BLOOM_BITS % 64 == 0
+
+
+def test_bloom_words_are_the_filters_text_read_64_bits_at_a_time_left_to_right() -> None:
+    rng = random.Random(11)
+    filters = [_filter(rng, rng.choice([0.02, 0.5])) for _ in range(200)]
+    filters += ["0" * BLOOM_BITS, "1" * BLOOM_BITS, "1" + "0" * (BLOOM_BITS - 1), "0" * (BLOOM_BITS - 1) + "1"]
+    con = duckdb.connect()
+    con.execute("create table t as select unnest(?)::bit as family_name_bloom", [filters])
+    rows = con.execute(f"select family_name_bloom::varchar, {bloom_words_sql('family_name_bloom')} from t").fetchall()
+    for text, *words, ones in rows:
+        assert words == [int(text[64 * i:64 * (i + 1)], 2) for i in range(BLOOM_BITS // 64)]
+        assert ones == text.count("1")
+    assert con.execute(f"select {bloom_words_sql('family_name_bloom')} from (select null::bit as family_name_bloom)"
+                       ).fetchone() == (None,) * (BLOOM_BITS // 64 + 1)
