@@ -9,8 +9,26 @@
 
 with
 
--- one row per person in each (city, month, legal circle), and one per person in (city, month, 'alle'), with
--- the person's attributes at that month end: so count(*) counts distinct persons
+-- persons per cell of everything the KPI groups by, the legal circles still as a person's list: 53,000 cells
+-- from 23 million person months at 1,000,000 persons, so that the circles are unnested and rolled up once
+-- per cell, not once per person (1.0 s against 2.7 s for the same rows)
+cells as (
+
+    select
+        city,
+        month,
+        legal_circles,
+        nationality_group,
+        age_band,
+        sex,
+        count(*) as persons
+    from {{ ref('int_stock_person_months') }}
+    group by city, month, legal_circles, nationality_group, age_band, sex
+
+),
+
+-- one row per cell in each of its legal circles and in 'alle': a person's circles are distinct and each
+-- person is one row per city and month (the model's uniqueness test), so the sums count distinct persons
 stock as (
 
     select
@@ -19,8 +37,9 @@ stock as (
         unnest({{ dbt.array_append('legal_circles', "'alle'") }}) as legal_circle,
         nationality_group,
         age_band,
-        sex
-    from {{ ref('int_stock_person_months') }}
+        sex,
+        persons
+    from cells
 
 ),
 
@@ -33,7 +52,7 @@ rolled_up as (
         case when grouping(nationality_group) = 1 then 'alle' else nationality_group end as nationality_group,
         case when grouping(age_band) = 1 then 'alle' else age_band end as age_band,
         case when grouping(sex) = 1 then 'alle' else sex end as sex,
-        count(*) as persons
+        sum(persons) as persons
     from stock
     group by grouping sets (
         (city, month, legal_circle),
