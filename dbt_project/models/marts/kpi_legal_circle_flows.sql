@@ -95,7 +95,10 @@ rolled_up as (
         case when grouping(nationality_group) = 1 then 'alle' else nationality_group end as nationality_group,
         case when grouping(age_band) = 1 then 'alle' else age_band end as age_band,
         case when grouping(sex) = 1 then 'alle' else sex end as sex,
-        count(distinct person_key) as persons
+        -- a count, not a distinct count: a person has one row per step (row_number), one city and one set
+        -- of attributes (person_milestones), so no group holds a person twice (at 1,000,000 persons 0.7 s
+        -- against 1.2-1.3 s, the same rows)
+        count(*) as persons
     from flows
     group by grouping sets (
         (city, step, from_circle, to_circle),

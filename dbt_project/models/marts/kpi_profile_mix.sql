@@ -57,7 +57,10 @@ final as (
         latest_profiles.month,
         latest_profiles.profile_code,
         profiles.profile_group,
-        cast(count(distinct latest_profiles.person_key) as bigint) as persons
+        -- a count, not a distinct count: a stock row (one per person, city and month) meets at most one
+        -- profiling, as each holds until the next begins (a profiling followed by another on the same day
+        -- holds for no day); at 1,000,000 persons 0.7 s against 1.1-1.4 s, the same rows
+        cast(count(*) as bigint) as persons
     from latest_profiles
     left join profiles
         on latest_profiles.profile_code = profiles.profile_code
