@@ -111,11 +111,14 @@ def update_registry(con: duckdb.DuckDBPyConnection, records: pa.Table, run_id: s
               and prior_key in (select person_key from assignment)
             group by prior_key, person_key
         """, [run_id, now])
+        # Only rows that are new or whose person or link method changed are written: rewriting all 1.45
+        # million rows of 1,000,000 persons (and the primary key's index) cost about 2 s of every month.
         con.execute("""
             insert or replace into registry.person_registry
             select a.agency, a.record_ref, a.person_key, a.link_method,
                    coalesce(p.first_run_id, ?), ?
             from assignment a left join registry.person_registry p using (agency, record_ref)
+            where p.person_key is distinct from a.person_key or p.link_method is distinct from a.link_method
         """, [run_id, run_id])
         # Records no longer delivered (e.g. deleted at source) leave the registry.
         con.execute("""delete from registry.person_registry r where not exists (

@@ -79,3 +79,14 @@ def test_a_record_split_from_the_person_named_after_it_gets_a_key_of_its_own(con
     now = keys(con)
     assert now["b"] == now["c"] == old
     assert now["a"] != old
+
+
+def test_a_run_rewrites_only_the_rows_whose_person_or_link_method_changed(con):
+    update_registry(con, records(("abh", "a", 1), ("jobcenter", "b", 1), ("abh", "c", 2)), "r1")
+    changed = records(("abh", "a", 1), ("jobcenter", "b", 1), ("abh", "c", 1), ("jugendamt", "n", 3))
+    update_registry(con, changed.set_column(3, "link_method", pa.array(
+        ["deterministic", "probabilistic", "deterministic", "singleton"])), "r2")
+    runs = {ref: (first, last) for ref, first, last in con.execute(
+        "select record_ref, first_run_id, last_run_id from registry.person_registry").fetchall()}
+    # a: same person, same method; b: another method; c: merged into a's person; n: new
+    assert runs == {"a": ("r1", "r1"), "b": ("r1", "r2"), "c": ("r1", "r2"), "n": ("r2", "r2")}
