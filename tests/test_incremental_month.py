@@ -271,6 +271,47 @@ def test_a_resent_delivery_and_a_registry_change_rebuild_what_a_full_refresh_bui
     _assert_a_full_refresh_builds_the_same_tables(warehouse, tmp_path)
 
 
+def test_a_delivery_incremental_model_that_fails_leaves_its_table_and_version_as_they_were(
+        month_by_month: Path, tmp_path: Path) -> None:
+    """The pre-hook's list of units (``<model>__replaced``), the deletion and the insertion of a
+    delivery-incremental model are one transaction: a build that fails half-way leaves the table, its stored
+    version and no list behind, and the next build, once the cause is gone, builds what a full refresh builds.
+    The failure here: a constraint the new delivery's row breaks, checked when the rows are inserted."""
+    folder = tmp_path / "failing"
+    (folder / "warehouse").mkdir(parents=True)
+    warehouse = folder / "warehouse" / "warehouse.duckdb"
+    shutil.copy(month_by_month / "warehouse" / "warehouse.duckdb", warehouse)
+    staging = "staging.stg_abh__residence_status"
+
+    def state() -> tuple[list[tuple], list[tuple], list[tuple]]:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return (con.execute(f"from {staging} order by all").fetchall(),
+                    con.execute("from meta.delivery_incremental_versions order by all").fetchall(),
+                    con.execute("select table_name from duckdb_tables() where table_name like '%__replaced'")
+                    .fetchall())
+
+    with duckdb.connect(str(warehouse)) as con:
+        assert con.execute(f"select count(*) - count(postcode) from {staging}").fetchone() == (0,)
+        con.execute(f"alter table {staging} alter column postcode set not null")
+        con.execute("""insert into raw.abh__residence_status
+            select * replace ('abh-zz-failing' as delivery_id, event_ref || '-new' as event_ref, null as postcode)
+            from raw.abh__residence_status order by event_ref limit 1""")
+    before = state()
+    failed = _dbt(folder, "run", "--selector", "pre_linkage", check=False)
+    assert failed.returncode != 0 and "NOT NULL constraint failed" in failed.stdout, failed.stdout[-2000:]
+    rows, versions, lists = state()
+    assert lists == [], "the list of units went with the failed transaction"
+    assert (rows, versions) == before[:2], "the table and its version are as before the build"
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from raw.abh__residence_status where delivery_id = 'abh-zz-failing'")
+        con.execute(f"alter table {staging} alter column postcode drop not null")
+    runs = [_dbt(folder, "run", "--selector", selector) for selector in ("pre_linkage", "post_linkage")]
+    assert not any("from all rows" in run.stdout for run in runs), "the builds were incremental"
+    assert state()[2] == []
+    _assert_a_full_refresh_builds_the_same_tables(warehouse, tmp_path)
+
+
 def _assert_a_full_refresh_builds_the_same_tables(warehouse: Path, tmp_path: Path) -> None:
     refreshed = tmp_path / "refreshed"
     (refreshed / "warehouse").mkdir(parents=True)
