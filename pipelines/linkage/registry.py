@@ -71,24 +71,22 @@ def update_registry(con: duckdb.DuckDBPyConnection, records: pa.Table, run_id: s
                        row_number() over (partition by h.home order by s.n desc, h.prior_key) as rn
                 from key_home h join key_spread s on s.prior_key = h.prior_key and s.cluster_id = h.home
             ) where rn = 1
-        ), taken as (  -- keys that name, or named, someone: a new person must not reuse them
-            select person_key from cluster_key
-            union select person_key from registry.person_registry
-            union select person_key from registry.identity_history
-            union select other_person_key from registry.identity_history
-        ), new_key as (
-            select cluster_id, min(agency || ':' || record_ref) as anchor
-            from current group by cluster_id
-        ), new_key_free as (
-            select n.cluster_id,
-                   case when t.person_key is null then base
-                        else 'P' || upper(substr(md5(n.anchor || ':' || ?), 1, 15)) end as person_key
-            from (select cluster_id, anchor, 'P' || upper(substr(md5(anchor), 1, 15)) as base from new_key) n
-            left join taken t on t.person_key = n.base
+        ), new_key as (  -- a cluster no prior key calls home is a new person, keyed by its smallest record
+            select c.cluster_id, min(c.agency || ':' || c.record_ref) as anchor
+            from current c anti join cluster_key k using (cluster_id)
+            group by c.cluster_id
+        ), new_key_free as (  -- unless that key names, or named, someone: then the run id is mixed in
+            select cluster_id,
+                   case when base in (select person_key from cluster_key)
+                          or base in (select person_key from registry.person_registry)
+                          or base in (select person_key from registry.identity_history)
+                          or base in (select other_person_key from registry.identity_history)
+                        then 'P' || upper(substr(md5(anchor || ':' || ?), 1, 15)) else base end as person_key
+            from (select cluster_id, anchor, 'P' || upper(substr(md5(anchor), 1, 15)) as base from new_key)
         )
         select c.agency, c.record_ref, c.cluster_id, c.link_method, c.prior_key,
                coalesce(k.person_key, n.person_key) as person_key, k.person_key is null as is_new
-        from current c left join cluster_key k using (cluster_id) join new_key_free n using (cluster_id)
+        from current c left join cluster_key k using (cluster_id) left join new_key_free n using (cluster_id)
     """, [run_id])
     con.unregister("linked_records")
     clash = con.execute("""select count(*) from (select person_key from assignment group by person_key
