@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -90,3 +91,28 @@ def test_every_name_key_takes_its_own_last_column_where_a_district_block_is_stil
     assert keys(table, 4, "block_token_family")["id0000"][0] == f"5|F1|1990|{district}|dob0"
     # the birth-date key has no last column: its blocks stay small
     assert keys(table, 4, "block_birth_date")["id0000"][0] == "0|dob0|m"
+
+
+def test_a_load_that_fails_leaves_no_table_behind_and_the_next_load_works(tmp_path) -> None:
+    """The keys are computed over temporary tables (``_load``); a failure half-way (here a block limit that
+    is not a number, in the key SQL) must not leave them, nor the warehouse attached, to the next load."""
+    table = identities(11)
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as file:
+        file.execute("create schema intermediate")
+        file.register("records", table)
+        file.execute("""create table intermediate.int_identity_records as select * replace (
+            family_name_bloom::bit as family_name_bloom, given_name_bloom::bit as given_name_bloom,
+            azr_bloom::bit as azr_bloom) from records""")
+    con = _workspace()
+    try:
+        for source in (table, warehouse):
+            with pytest.raises(duckdb.Error):
+                _load(con, source, "'not a number'")  # type: ignore[arg-type]
+            assert con.execute("select table_name from duckdb_tables()").fetchall() == []
+            assert "warehouse" not in {name for (name,) in con.execute("select database_name from duckdb_databases()"
+                                                                       ).fetchall()}
+            assert _load(con, source, 10) == 11
+            con.execute("drop table identities")
+    finally:
+        con.close()
