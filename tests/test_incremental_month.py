@@ -271,12 +271,13 @@ def test_a_resent_delivery_and_a_registry_change_rebuild_what_a_full_refresh_bui
     _assert_a_full_refresh_builds_the_same_tables(warehouse, tmp_path)
 
 
-def test_a_delivery_incremental_model_that_fails_leaves_its_table_and_version_as_they_were(
+def test_a_delivery_incremental_model_that_fails_leaves_its_table_and_no_list_of_units(
         month_by_month: Path, tmp_path: Path) -> None:
-    """The pre-hook's list of units (``<model>__replaced``), the deletion and the insertion of a
-    delivery-incremental model are one transaction: a build that fails half-way leaves the table, its stored
-    version and no list behind, and the next build, once the cause is gone, builds what a full refresh builds.
-    The failure here: a constraint the new delivery's row breaks, checked when the rows are inserted."""
+    """The pre-hook's list of units (``<model>__replaced``), the deletion of those units' rows and the
+    insertion of their new rows are one transaction: a build that fails at the insertion leaves the rows it
+    had deleted and no list behind, and the next build, once the cause is gone, builds what a full refresh
+    builds. The failure here: a correction of an existing row, in a new delivery, that breaks a constraint
+    checked when the rows are inserted (after the corrected row's old version was deleted)."""
     folder = tmp_path / "failing"
     (folder / "warehouse").mkdir(parents=True)
     warehouse = folder / "warehouse" / "warehouse.duckdb"
@@ -287,21 +288,27 @@ def test_a_delivery_incremental_model_that_fails_leaves_its_table_and_version_as
         with duckdb.connect(str(warehouse), read_only=True) as con:
             return (con.execute(f"from {staging} order by all").fetchall(),
                     con.execute("from meta.delivery_incremental_versions order by all").fetchall(),
-                    con.execute("select table_name from duckdb_tables() where table_name like '%__replaced'")
+                    con.execute("select table_name from duckdb_tables() where suffix(table_name, '__replaced')")
                     .fetchall())
 
     with duckdb.connect(str(warehouse)) as con:
         assert con.execute(f"select count(*) - count(postcode) from {staging}").fetchone() == (0,)
         con.execute(f"alter table {staging} alter column postcode set not null")
+        corrected = con.execute(f"""select event_ref from {staging}
+            where delivery_month < (select max(delivery_month) from raw.abh__residence_status)
+            order by event_ref limit 1""").fetchone()[0]
         con.execute("""insert into raw.abh__residence_status
-            select * replace ('abh-zz-failing' as delivery_id, event_ref || '-new' as event_ref, null as postcode)
-            from raw.abh__residence_status order by event_ref limit 1""")
+            select * replace ('abh-zz-failing' as delivery_id, null as postcode,
+                              (select max(delivery_month) from raw.abh__residence_status) as delivery_month)
+            from raw.abh__residence_status where event_ref = ? order by delivery_month desc limit 1""", [corrected])
     before = state()
+    assert corrected in {row[0] for row in before[0]}
     failed = _dbt(folder, "run", "--selector", "pre_linkage", check=False)
     assert failed.returncode != 0 and "NOT NULL constraint failed" in failed.stdout, failed.stdout[-2000:]
     rows, versions, lists = state()
     assert lists == [], "the list of units went with the failed transaction"
-    assert (rows, versions) == before[:2], "the table and its version are as before the build"
+    assert rows == before[0], "the corrected row's old version, deleted before the insertion failed, is back"
+    assert versions == before[1]
 
     with duckdb.connect(str(warehouse)) as con:
         con.execute("delete from raw.abh__residence_status where delivery_id = 'abh-zz-failing'")
