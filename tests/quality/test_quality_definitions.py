@@ -75,7 +75,7 @@ def _mart_column_specs() -> list[tuple[str, str, set[str], list[str]]]:
 
     specs = []
     for path in sorted((DBT_PROJECT_DIR / "models" / "marts").glob("*.yml")):
-        for model in yaml.safe_load(path.read_text())["models"]:
+        for model in yaml.safe_load(path.read_text()).get("models", []):  # a file may hold unit tests only
             assert model["config"]["contract"]["enforced"], f"{model['name']}: the marts' contracts are enforced"
             for column in model["columns"]:
                 tests = [t if isinstance(t, str) else next(iter(t)) for t in column.get("data_tests", [])]
