@@ -113,7 +113,8 @@ BLOOM_COLUMNS = ("family_name_bloom", "given_name_bloom", "azr_bloom")
 BLOOM_WORDS = BLOOM_BITS // 64
 
 
-assert BLOOM_BITS % 64 == 0, "bloom_words_sql slices the filters' bytes into whole 64-bit words"
+if BLOOM_BITS % 64:  # not an assert: it must hold also under python -O
+    raise ValueError("bloom_words_sql slices the filters' bytes into whole 64-bit words")
 
 
 def bloom_words_sql(column: str) -> str:
