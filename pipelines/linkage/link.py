@@ -43,6 +43,7 @@ from pipelines.linkage.model import (
     CROSSED_KEYS,
     DETERMINISTIC_RULES,
     FREQUENT_NAME_SHARE,
+    KEY_SOURCE_COLUMNS,
     MATCH_THRESHOLD,
     MODEL_NAME,
     REVIEW_BAND,
@@ -411,11 +412,6 @@ def _workspace() -> duckdb.DuckDBPyConnection:
                                   "temp_directory": str(spill)})
 
 
-# What the blocking keys and the frequent-name flag read of an identity record (``_load``).
-KEY_COLUMNS = ("identity_id", "family_name_hash", "given_name_hash", "family_name_phonetic", "given_name_phonetic",
-               "birth_year", "birth_date_hash", "sex", "nationality", "city", "district")
-
-
 def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table | str | Path, block_limit: int = BLOCK_LIMIT,
           ordered: bool = True) -> int:
     """Table ``identities`` in the workspace: the records with Bloom-filter words, blocking keys, uid, fingerprint.
@@ -451,7 +447,8 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table | str | Path, blo
         source = "identity_source"
     try:
         # The narrow copy is named ``identities``: the key SQL of model.py reads that table.
-        con.execute(f"create temp table identities as select {', '.join(KEY_COLUMNS)} from {source}")
+        # the frequent-name flag reads family_name_hash, a key column too
+        con.execute(f"create temp table identities as select {', '.join(KEY_SOURCE_COLUMNS)} from {source}")
         con.execute(f"""create temp table frequent_names as
             select family_name_hash, count(*) / sum(count(*)) over () > {FREQUENT_NAME_SHARE} as family_name_frequent
             from identities group by family_name_hash""")

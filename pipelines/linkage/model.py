@@ -54,6 +54,15 @@ CROSSED_KEYS = ("block_token_family", "block_token_given")
 _CROSSED = (("name_token", "birth_year"), (*_REFINE, "birth_date_hash"))
 
 
+# The columns of an identity record the key SQL below reads (the crossed keys' name token is either name's
+# phonetic code), derived from the keys so that a column added to a key is read too.
+KEY_SOURCE_COLUMNS = tuple(dict.fromkeys([
+    "identity_id", "family_name_phonetic", "given_name_phonetic",
+    *(c for base, refinements in BLOCK_KEYS.values() for c in base + refinements),
+    *(c for c in _CROSSED[0] + _CROSSED[1] if c != "name_token"),
+]))
+
+
 def block_keys_sql(limit: int = BLOCK_LIMIT) -> str:
     """SQL over table ``identities``: ``identity_id`` and the keys of BLOCK_KEYS."""
     return _adaptive_keys_sql("identities", ("identity_id",), BLOCK_KEYS, limit)
