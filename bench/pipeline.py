@@ -11,7 +11,11 @@ For every size and repetition, a child process works in a scratch data folder of
 4. **evaluate** the person registry against the generator's ground truth (``truth/``, which the pipeline
    never reads), as ``python -m pipelines.linkage.evaluate`` does: pairwise precision, recall and F1, split
    and merge rates. Linkage quality at every size, 1,000,000 persons included, from the same run as its
-   speed.
+   speed;
+5. **rerun**: the build once more with nothing new delivered, as when an engineer reruns a build. What it
+   costs is what every monthly run spends whatever the month brings: the per-run costs (Dagster, starting
+   dbt, some 280 dbt nodes, the check steps, the release) and the work that reads whole tables. The
+   month minus the rerun is what the new month's rows themselves cost.
 
 Stage times come from the Dagster run's own step events (start to success of each step), so they are
 what the Dagster UI shows: *ingest* (the three raw assets: read, validate, pseudonymise, load),
@@ -167,7 +171,8 @@ def _run_and_time(months: list[str]) -> tuple[float, float, dict[str, float], di
 
 
 def child(step: str, persons: int, months: int, data: Path) -> None:
-    """One step of a repetition in the data folder ``data``: ``generate``, ``full``, ``incremental``, ``evaluate``."""
+    """One step of a repetition in the data folder ``data``: ``generate``, ``full``, ``incremental``, ``evaluate``,
+    ``rerun`` (the module docstring says what each does)."""
     from pipelines.ingest.keys import KEY_FILE_ENV, create_demo_key
 
     create_demo_key(data / "keys" / "bench.key")
@@ -194,7 +199,7 @@ def child(step: str, persons: int, months: int, data: Path) -> None:
                                             "rows_per_agency": summary.rows_per_agency}))
         return
     labels = json.loads((data / "bench-generate.json").read_text())["months"]
-    new = labels[:-1] if step == "full" else labels[-1:]
+    new = {"full": labels[:-1], "incremental": labels[-1:], "rerun": []}[step]
     _land(scratch, data, new)
     wall, load, stages, stage_peaks, ok = _run_and_time(new)
     figures = {"months": len(new), "wall_s": wall, "load_s": load, "stages_s": stages, "stage_peak_mb": stage_peaks,
@@ -245,6 +250,7 @@ def run_once(persons: int, months: int, work: Path, keep: bool) -> dict:
     full, _, full_peak = _step("full", persons, months, data, env)
     incremental, _, incremental_peak = _step("incremental", persons, months, data, env)
     quality, _, _ = _step("evaluate", persons, months, data, env)
+    rerun, _, rerun_peak = _step("rerun", persons, months, data, env)
     full["stages_s"] = {"generate": generated["seconds"], **full["stages_s"]}
     linkage = incremental.pop("linkage_runs")
     figures = {
@@ -252,8 +258,10 @@ def run_once(persons: int, months: int, work: Path, keep: bool) -> dict:
         "rows_per_agency": generated["rows_per_agency"], "raw_rows": incremental.pop("raw_rows"),
         "identity_records": linkage[-1]["identity_records"],
         "persons_in_journey": incremental.pop("persons_in_journey"),
-        "full": full, "incremental": incremental, "linkage_runs": linkage, "linkage_quality": quality,
-        "peak_rss_mb": {"generate": generate_peak, "full": full_peak, "incremental": incremental_peak},
+        "full": full, "incremental": incremental, "rerun": rerun, "linkage_runs": linkage,
+        "linkage_quality": quality,
+        "peak_rss_mb": {"generate": generate_peak, "full": full_peak, "incremental": incremental_peak,
+                        "rerun": rerun_peak},
     }
     if not keep:
         shutil.rmtree(data, ignore_errors=True)
@@ -281,8 +289,12 @@ def summarise(runs: list[dict]) -> dict:
         "incremental_stages_s": {s: median([i["stages_s"].get(s, 0.0) for i in incremental]) for s in STAGES[1:]},
         "incremental_share_of_full": round(statistics.median(i["wall_s"] / f["wall_s"]
                                                              for i, f in zip(incremental, full, strict=True)), 3),
+        # the build again with nothing new: what a month costs whatever it brings (module docstring)
+        "rerun_wall_s": median([r["rerun"]["wall_s"] for r in runs]),
+        "rerun_stages_s": {s: median([r["rerun"]["stages_s"].get(s, 0.0) for r in runs]) for s in STAGES[1:]},
+        "rerun_share_of_full": round(statistics.median(r["rerun"]["wall_s"] / r["full"]["wall_s"] for r in runs), 3),
         "peak_rss_mb": {step: median([r["peak_rss_mb"][step] for r in runs])
-                        for step in ("generate", "full", "incremental")},
+                        for step in ("generate", "full", "incremental", "rerun")},
         # the highest sampled resident memory (process tree) within each stage's steps
         "full_stage_peak_mb": {s: median([f.get("stage_peak_mb", {}).get(s, 0.0) for f in full]) for s in STAGES[1:]},
         "incremental_stage_peak_mb": {s: median([i.get("stage_peak_mb", {}).get(s, 0.0) for i in incremental])
@@ -322,15 +334,15 @@ def markdown(result: dict) -> str:
     sizes = result["sizes"]
     header = ["persons", "runs", "generate", "ingest", "dbt staging", "linkage", "marts", "checks", "publish",
               "full run (wall)", "of it: code load", "incremental month", "incr. / full",
-              "peak memory (pipeline / generate)", "linkage records/min"]
+              "rerun, nothing new", "rerun / full", "peak memory (pipeline / generate)", "linkage records/min"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for persons, s in sorted(sizes.items(), key=lambda kv: int(kv[0])):
         st = s["full_stages_s"]
         lines.append("| " + " | ".join([
             f"{int(persons):,}", str(s["repeats"]), *(f"{st[k]:.1f} s" for k in STAGES),
             f"{s['full_wall_s']:.1f} s", f"{s.get('full_load_s', 0.0):.1f} s", f"{s['incremental_wall_s']:.1f} s",
-            f"{s['incremental_share_of_full']:.0%}",
-            f"{max(s['peak_rss_mb']['full'], s['peak_rss_mb']['incremental']) / 1024:.2f} GB / "
+            f"{s['incremental_share_of_full']:.0%}", f"{s['rerun_wall_s']:.1f} s", f"{s['rerun_share_of_full']:.0%}",
+            f"{max(s['peak_rss_mb'][run] for run in ('full', 'incremental', 'rerun')) / 1024:.2f} GB / "
             f"{s['peak_rss_mb']['generate'] / 1024:.2f} GB", f"{s['linkage_records_per_minute']:,}"]) + " |")
     lines += ["", "| persons | peak memory by stage, full run (" + ", ".join(STAGES[1:]) + ") |", "|---|---|"]
     for persons, s in sorted(sizes.items(), key=lambda kv: int(kv[0])):
@@ -360,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--keep", action="store_true", help="keep each repetition's data folder")
     parser.add_argument("--markdown", action="store_true", help="print the docs/performance.md table")
-    parser.add_argument("--child", choices=("generate", "full", "incremental", "evaluate"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("generate", "full", "incremental", "evaluate", "rerun"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--persons", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -381,8 +394,8 @@ def main(argv: list[str] | None = None) -> int:
             figures = run_once(persons, args.months, work, args.keep)
             raw[persons].append(figures)
             print(f"{persons:>9,} persons, run {repetition + 1}/{repeats}: full {figures['full']['wall_s']:.1f} s, "
-                  f"incremental {figures['incremental']['wall_s']:.1f} s, peak "
-                  f"{max(figures['peak_rss_mb'].values()):.0f} MB", flush=True)
+                  f"incremental {figures['incremental']['wall_s']:.1f} s, rerun {figures['rerun']['wall_s']:.1f} s, "
+                  f"peak {max(figures['peak_rss_mb'].values()):.0f} MB", flush=True)
         per_size[persons] = summarise(raw[persons])
     result = {
         "benchmark": "pipeline",

@@ -53,8 +53,10 @@ def _run(f1: float, recall: float, split: float) -> dict:
     """One repetition's figures as ``run_once`` returns them (only what the summary reads)."""
     stages = {s: 1.0 for s in bench.STAGES}
     phase = {"wall_s": 10.0, "load_s": 1.0, "stages_s": stages, "stage_peak_mb": {s: 100.0 for s in bench.STAGES}}
-    return {"ok": True, "full": phase, "incremental": phase, "raw_rows": 30, "identity_records": 20,
-            "persons_in_journey": 10, "peak_rss_mb": {"generate": 1.0, "full": 2.0, "incremental": 3.0},
+    rerun = {**phase, "wall_s": 8.0}
+    return {"ok": True, "full": phase, "incremental": phase, "rerun": rerun, "raw_rows": 30, "identity_records": 20,
+            "persons_in_journey": 10,
+            "peak_rss_mb": {"generate": 1.0, "full": 2.0, "incremental": 3.0, "rerun": 3.0 * 1024},
             "linkage_runs": [{"identity_records": 20, "seconds": 2.0}, {"identity_records": 21, "seconds": 1.0}],
             "linkage_quality": {"pairwise": {"precision": 0.99, "recall": recall, "f1": f1},
                                 "clusters": {"split_rate": split, "merge_rate": 0.001}}}
@@ -67,3 +69,13 @@ def test_linkage_quality_is_summarised_per_size_unrounded_and_printed():
                                           "merge_rate": 0.001}
     table = bench.markdown({"sizes": {"1000": summary}, "ratios": []})
     assert "| 1,000 | 0.9900 / 0.9700 / 0.9846, 1.02 % / 0.10 % |" in table
+
+
+def test_the_rerun_with_nothing_new_is_summarised_against_the_full_run_and_its_peak_counts():
+    summary = bench.summarise([_run(0.98, 0.97, 0.01), _run(0.98, 0.97, 0.01)])
+    assert summary["rerun_wall_s"] == 8.0 and summary["rerun_share_of_full"] == 0.8
+    assert summary["rerun_stages_s"]["linkage"] == 1.0 and "generate" not in summary["rerun_stages_s"]
+    row = next(line for line in bench.markdown({"sizes": {"1000": summary}, "ratios": []}).splitlines()
+               if line.startswith("| 1,000 | 2 |"))
+    # incremental month, its share, the rerun, its share, then the peak: the rerun's 3 GB is the highest
+    assert "| 10.0 s | 100% | 8.0 s | 80% | 3.00 GB / 0.00 GB |" in row
