@@ -55,6 +55,13 @@ STAGES = ("generate", "ingest", "dbt_staging", "linkage", "marts", "checks", "pu
 SEED = 2016
 
 
+def _raw_tables() -> set[str]:
+    """The raw tables' names (``<agency>__<table>``): the ingest assets' step keys are ``raw__`` and these."""
+    from pipelines.ingest.contract import all_contracts
+
+    return {contract.table for contract in all_contracts().values()}
+
+
 def stage_of(step_key: str) -> str:
     """Which benchmark stage a Dagster step belongs to."""
     if step_key == "dbt_pre_linkage":
@@ -65,7 +72,7 @@ def stage_of(step_key: str) -> str:
         return "linkage"
     if step_key == "release":
         return "publish"
-    if step_key.startswith("raw__") and step_key.count("__") == 2:  # raw__<agency>__<table>: the asset itself
+    if step_key.startswith("raw__") and step_key.removeprefix("raw__") in _raw_tables():  # the asset itself
         return "ingest"
     return "checks"
 

@@ -79,3 +79,13 @@ def test_the_rerun_with_nothing_new_is_summarised_against_the_full_run_and_its_p
                if line.startswith("| 1,000 | 2 |"))
     # incremental month, its share, the rerun, its share, then the peak: the rerun's 3 GB is the highest
     assert "| 10.0 s | 100% | 8.0 s | 80% | 3.00 GB / 0.00 GB |" in row
+
+
+def test_the_raw_checks_count_as_checks_and_only_the_raw_assets_as_ingest():
+    assert bench.stage_of("raw__abh__residence_status") == "ingest"
+    assert bench.stage_of("raw__jugendamt__cases") == "ingest"
+    # step keys of the raw layer's checks: one "__" fewer than the GX check's, as many as an asset's
+    assert bench.stage_of("raw__abh__residence_status_deliveries_reconcile") == "checks"
+    assert bench.stage_of("raw__jobcenter__events_delivery_freshness") == "checks"
+    assert bench.stage_of("raw__abh__residence_status_gx_abh__residence_status") == "checks"
+    assert bench.stage_of("dbt_post_linkage") == "marts" and bench.stage_of("release") == "publish"
