@@ -15,18 +15,20 @@ For every size and repetition, a child process works in a scratch data folder of
 5. **rerun**: the build once more with nothing new delivered, as when an engineer reruns a build. What it
    costs is what every monthly run spends whatever the month brings: the per-run costs (Dagster, starting
    dbt, some 280 dbt nodes, the check steps, the release) and the work that reads whole tables. The
-   month minus the rerun is what the new month's rows themselves cost.
+   month minus the rerun is what the new month's rows themselves cost. With no month to ingest, the rerun
+   is the build run alone.
 
 Stage times come from the Dagster run's own step events (start to success of each step), so they are
 what the Dagster UI shows: *ingest* (the three raw assets: read, validate, pseudonymise, load),
 *dbt staging* (the pre-linkage dbt build: staging tables, identity records, their dbt tests), *linkage*
 (the person registry; in the full run including the estimation of the model), *marts* (the post-linkage
-dbt build), *checks* (every Great Expectations and reconciliation asset check), *publish* (the release
-asset). The wall time is that of the two Dagster runs (ingest, build) in the process, without the
+dbt build), *checks* (every Great Expectations, reconciliation, plausibility and freshness asset check),
+*publish* (the release asset). The wall time is that of the Dagster runs (ingest, build; the rerun: build) in
+the process, without the
 interpreter's start; it includes loading the code location (``load_s``, also reported on its own: the
 imports of the code location's modules beyond Dagster, and in the full run's fresh data folder dbt's first
-parse of the project). Generation, the full run and the incremental month each run in a process of their
-own; the peak memory of each is that process's peak resident set size (``wait4``), which includes the dbt
+parse of the project). Generation, the full run, the incremental month and the rerun each run in a process
+of their own; the peak memory of each is that process's peak resident set size (``wait4``), which includes the dbt
 subprocesses it waited for. Within the runs, a sampler thread reads the process tree's resident memory
 five times a second, which attributes the peak to stages (``stage_peak_mb``).
 
@@ -48,6 +50,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,11 +58,12 @@ STAGES = ("generate", "ingest", "dbt_staging", "linkage", "marts", "checks", "pu
 SEED = 2016
 
 
-def _raw_tables() -> set[str]:
+@cache
+def _raw_tables() -> frozenset[str]:
     """The raw tables' names (``<agency>__<table>``): the ingest assets' step keys are ``raw__`` and these."""
     from pipelines.ingest.contract import all_contracts
 
-    return {contract.table for contract in all_contracts().values()}
+    return frozenset(contract.table for contract in all_contracts().values())
 
 
 def stage_of(step_key: str) -> str:
@@ -246,8 +250,8 @@ def _step(step: str, persons: int, months: int, data: Path, env: dict[str, str])
 
 
 def run_once(persons: int, months: int, work: Path, keep: bool) -> dict:
-    """One repetition in a fresh scratch folder: generate, full run, incremental month, evaluation, each its own
-    process (the evaluation's memory is not the pipeline's)."""
+    """One repetition in a fresh scratch folder: generate, full run, incremental month, evaluation, rerun, each
+    its own process (the evaluation's memory is not the pipeline's)."""
     data = Path(tempfile.mkdtemp(prefix=f"bench-{persons}-", dir=work))
     env = {**os.environ, "INTEGRATION_DATA_DIR": str(data), "DAGSTER_HOME": str(data / "dagster")}
     for name in ("INTEGRATION_PSEUDONYM_KEY", "INTEGRATION_PSEUDONYM_KEY_FILE"):
@@ -261,7 +265,7 @@ def run_once(persons: int, months: int, work: Path, keep: bool) -> dict:
     full["stages_s"] = {"generate": generated["seconds"], **full["stages_s"]}
     linkage = incremental.pop("linkage_runs")
     figures = {
-        "persons": persons, "months": months, "ok": full["ok"] and incremental["ok"],
+        "persons": persons, "months": months, "ok": full["ok"] and incremental["ok"] and rerun["ok"],
         "rows_per_agency": generated["rows_per_agency"], "raw_rows": incremental.pop("raw_rows"),
         "identity_records": linkage[-1]["identity_records"],
         "persons_in_journey": incremental.pop("persons_in_journey"),
@@ -306,6 +310,8 @@ def summarise(runs: list[dict]) -> dict:
         "full_stage_peak_mb": {s: median([f.get("stage_peak_mb", {}).get(s, 0.0) for f in full]) for s in STAGES[1:]},
         "incremental_stage_peak_mb": {s: median([i.get("stage_peak_mb", {}).get(s, 0.0) for i in incremental])
                                       for s in STAGES[1:]},
+        "rerun_stage_peak_mb": {s: median([r["rerun"].get("stage_peak_mb", {}).get(s, 0.0) for r in runs])
+                                for s in STAGES[1:]},
         "raw_rows": runs[0]["raw_rows"],
         "identity_records": runs[0]["identity_records"],
         "persons_in_journey": runs[0]["persons_in_journey"],
@@ -348,8 +354,9 @@ def markdown(result: dict) -> str:
         lines.append("| " + " | ".join([
             f"{int(persons):,}", str(s["repeats"]), *(f"{st[k]:.1f} s" for k in STAGES),
             f"{s['full_wall_s']:.1f} s", f"{s.get('full_load_s', 0.0):.1f} s", f"{s['incremental_wall_s']:.1f} s",
-            f"{s['incremental_share_of_full']:.0%}", f"{s['rerun_wall_s']:.1f} s", f"{s['rerun_share_of_full']:.0%}",
-            f"{max(s['peak_rss_mb'][run] for run in ('full', 'incremental', 'rerun')) / 1024:.2f} GB / "
+            f"{s['incremental_share_of_full']:.0%}",
+            *((f"{s['rerun_wall_s']:.1f} s", f"{s['rerun_share_of_full']:.0%}") if "rerun_wall_s" in s else ("—", "—")),
+            f"{max(s['peak_rss_mb'].get(run, 0.0) for run in ('full', 'incremental', 'rerun')) / 1024:.2f} GB / "
             f"{s['peak_rss_mb']['generate'] / 1024:.2f} GB", f"{s['linkage_records_per_minute']:,}"]) + " |")
     lines += ["", "| persons | peak memory by stage, full run (" + ", ".join(STAGES[1:]) + ") |", "|---|---|"]
     for persons, s in sorted(sizes.items(), key=lambda kv: int(kv[0])):

@@ -53,8 +53,11 @@ def _run(f1: float, recall: float, split: float) -> dict:
     """One repetition's figures as ``run_once`` returns them (only what the summary reads)."""
     stages = {s: 1.0 for s in bench.STAGES}
     phase = {"wall_s": 10.0, "load_s": 1.0, "stages_s": stages, "stage_peak_mb": {s: 100.0 for s in bench.STAGES}}
-    rerun = {**phase, "wall_s": 8.0}
-    return {"ok": True, "full": phase, "incremental": phase, "rerun": rerun, "raw_rows": 30, "identity_records": 20,
+    # each run its own figures, so that a summary taking one run's for another's fails
+    full = {**phase, "wall_s": 20.0, "stages_s": {s: 2.0 for s in bench.STAGES}}
+    rerun = {**phase, "wall_s": 8.0, "stages_s": {s: 0.5 for s in bench.STAGES},
+             "stage_peak_mb": {s: 50.0 for s in bench.STAGES}}
+    return {"ok": True, "full": full, "incremental": phase, "rerun": rerun, "raw_rows": 30, "identity_records": 20,
             "persons_in_journey": 10,
             "peak_rss_mb": {"generate": 1.0, "full": 2.0, "incremental": 3.0, "rerun": 3.0 * 1024},
             "linkage_runs": [{"identity_records": 20, "seconds": 2.0}, {"identity_records": 21, "seconds": 1.0}],
@@ -73,12 +76,23 @@ def test_linkage_quality_is_summarised_per_size_unrounded_and_printed():
 
 def test_the_rerun_with_nothing_new_is_summarised_against_the_full_run_and_its_peak_counts():
     summary = bench.summarise([_run(0.98, 0.97, 0.01), _run(0.98, 0.97, 0.01)])
-    assert summary["rerun_wall_s"] == 8.0 and summary["rerun_share_of_full"] == 0.8
-    assert summary["rerun_stages_s"]["linkage"] == 1.0 and "generate" not in summary["rerun_stages_s"]
+    assert summary["rerun_wall_s"] == 8.0 and summary["rerun_share_of_full"] == 0.4  # 8 s of the full 20 s
+    assert summary["rerun_stages_s"]["linkage"] == 0.5 and "generate" not in summary["rerun_stages_s"]
+    assert summary["rerun_stage_peak_mb"]["checks"] == 50.0
     row = next(line for line in bench.markdown({"sizes": {"1000": summary}, "ratios": []}).splitlines()
                if line.startswith("| 1,000 | 2 |"))
     # incremental month, its share, the rerun, its share, then the peak: the rerun's 3 GB is the highest
-    assert "| 10.0 s | 100% | 8.0 s | 80% | 3.00 GB / 0.00 GB |" in row
+    assert "| 10.0 s | 50% | 8.0 s | 40% | 3.00 GB / 0.00 GB |" in row
+
+
+def test_a_result_from_before_the_rerun_still_prints_with_dashes():
+    summary = bench.summarise([_run(0.98, 0.97, 0.01)])
+    for key in ("rerun_wall_s", "rerun_stages_s", "rerun_share_of_full", "rerun_stage_peak_mb"):
+        del summary[key]
+    del summary["peak_rss_mb"]["rerun"]
+    row = next(line for line in bench.markdown({"sizes": {"1000": summary}, "ratios": []}).splitlines()
+               if line.startswith("| 1,000 | 1 |"))
+    assert "| 10.0 s | 50% | — | — | 0.00 GB / 0.00 GB |" in row
 
 
 def test_the_raw_checks_count_as_checks_and_only_the_raw_assets_as_ingest():
