@@ -81,15 +81,15 @@ class LinkageResult:
 
 
 IDENTITY_RELATION = "intermediate.int_identity_records"
-IDENTITY_COLUMNS = (
-    "identity_id, agency, record_ref, azr_hash, family_name_hash, given_name_hash, family_name_phonetic, "
-    "given_name_phonetic, family_name_bloom::varchar as family_name_bloom, "
-    "given_name_bloom::varchar as given_name_bloom, azr_bloom::varchar as azr_bloom, birth_year, birth_date_hash, "
-    "sex, nationality, city, district, azr_is_register"
+_IDENTITY_FIELDS = (
+    "identity_id", "agency", "record_ref", "azr_hash", "family_name_hash", "given_name_hash", "family_name_phonetic",
+    "given_name_phonetic", "family_name_bloom", "given_name_bloom", "azr_bloom", "birth_year", "birth_date_hash",
+    "sex", "nationality", "city", "district", "azr_is_register",
 )
-# The same columns read inside DuckDB (``_load`` from the warehouse file): the Bloom filters stay BIT.
-NATIVE_IDENTITY_COLUMNS = IDENTITY_COLUMNS.replace("::varchar as family_name_bloom", "").replace(
-    "::varchar as given_name_bloom", "").replace("::varchar as azr_bloom", "")
+# Read inside DuckDB (``_load`` from the warehouse file), the Bloom filters stay BIT; read into Arrow
+# (``read_identities``), which has no bit-string type, they travel as '0101...' text.
+NATIVE_IDENTITY_COLUMNS = ", ".join(_IDENTITY_FIELDS)
+IDENTITY_COLUMNS = ", ".join(f"{c}::varchar as {c}" if c in BLOOM_COLUMNS else c for c in _IDENTITY_FIELDS)
 
 
 # What the comparisons, the constraints and the review queue read of an identity record.
@@ -446,8 +446,8 @@ def _load(con: duckdb.DuckDBPyConnection, identities: pa.Table | str | Path, blo
             con.unregister("identities_arrow")
         source = "identity_source"
     try:
-        # The narrow copy is named ``identities``: the key SQL of model.py reads that table.
-        # the frequent-name flag reads family_name_hash, a key column too
+        # The narrow copy is named ``identities``, the table the key SQL of model.py reads; the frequent-name
+        # flag reads family_name_hash, a key column too.
         con.execute(f"create temp table identities as select {', '.join(KEY_SOURCE_COLUMNS)} from {source}")
         con.execute(f"""create temp table frequent_names as
             select family_name_hash, count(*) / sum(count(*)) over () > {FREQUENT_NAME_SHARE} as family_name_frequent
